@@ -1,0 +1,3 @@
+using Basalt.Cli;
+
+return BasaltCli.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,78 @@
+namespace Basalt.Inference.Model;
+
+/// <summary>
+/// Keys and values of every layer for one sequence: [layer][position × kv_dim]. F16 by default, as
+/// llama.cpp keeps it; F32 on request.
+/// </summary>
+public sealed class KvCache
+{
+    private readonly Half[][]? _k16, _v16;
+    private readonly float[][]? _k32, _v32;
+    private readonly int _kvDim;
+
+    /// <summary>Allocates room for <paramref name="capacity"/> positions.</summary>
+    public KvCache(ModelConfig config, int capacity, bool useF16 = true)
+    {
+        Capacity = capacity;
+        UsesF16 = useF16;
+        _kvDim = config.KvDim;
+        long size = (long)capacity * _kvDim;
+        if (useF16)
+        {
+            _k16 = NewLayers<Half>(config.BlockCount, size);
+            _v16 = NewLayers<Half>(config.BlockCount, size);
+        }
+        else
+        {
+            _k32 = NewLayers<float>(config.BlockCount, size);
+            _v32 = NewLayers<float>(config.BlockCount, size);
+        }
+    }
+
+    private static T[][] NewLayers<T>(int layers, long size) => Enumerable.Range(0, layers).Select(_ => new T[size]).ToArray();
+
+    /// <summary>Positions the cache can hold.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Whether entries are stored as F16.</summary>
+    public bool UsesF16 { get; }
+
+    /// <summary>Positions filled so far.</summary>
+    public int Length { get; set; }
+
+    /// <summary>Stores the key and value of <paramref name="position"/> in <paramref name="layer"/>.</summary>
+    public void Store(int layer, int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value)
+    {
+        int at = position * _kvDim;
+        if (UsesF16)
+        {
+            for (int i = 0; i < _kvDim; i++)
+            {
+                _k16![layer][at + i] = (Half)key[i];
+                _v16![layer][at + i] = (Half)value[i];
+            }
+        }
+        else
+        {
+            key[.._kvDim].CopyTo(_k32![layer].AsSpan(at));
+            value[.._kvDim].CopyTo(_v32![layer].AsSpan(at));
+        }
+    }
+
+    /// <summary>Reads <c>into.Length</c> floats of the key at <paramref name="position"/>, starting at element <paramref name="offset"/>.</summary>
+    public void ReadKey(int layer, int position, int offset, Span<float> into) => Read(_k16, _k32, layer, position, offset, into);
+
+    /// <summary>Reads the value at <paramref name="position"/>, like <see cref="ReadKey"/>.</summary>
+    public void ReadValue(int layer, int position, int offset, Span<float> into) => Read(_v16, _v32, layer, position, offset, into);
+
+    private void Read(Half[][]? h, float[][]? f, int layer, int position, int offset, Span<float> into)
+    {
+        int at = position * _kvDim + offset;
+        if (UsesF16)
+        {
+            var src = h![layer].AsSpan(at, into.Length);
+            for (int i = 0; i < into.Length; i++) into[i] = (float)src[i];
+        }
+        else f![layer].AsSpan(at, into.Length).CopyTo(into);
+    }
+}

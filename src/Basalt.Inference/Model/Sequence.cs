@@ -1,0 +1,165 @@
+using System.Numerics.Tensors;
+using Basalt.Tensors.Ops;
+
+namespace Basalt.Inference.Model;
+
+/// <summary>
+/// One sequence being decoded: its KV cache and activation buffers over a shared model. Feed tokens
+/// with <see cref="Process"/>; each call appends them to the cache and returns the logits after the last.
+/// This is the plain reference forward pass: one token at a time, top to bottom.
+/// </summary>
+public sealed class Sequence
+{
+    private readonly TransformerModel _model;
+    private readonly ModelConfig _c;
+    private readonly ForwardState _s;
+    private readonly KvCache _cache;
+
+    /// <summary>Creates a sequence with room for <paramref name="contextLength"/> tokens (default: the model's context length).</summary>
+    public Sequence(TransformerModel model, int? contextLength = null, bool f16Cache = true)
+    {
+        _model = model;
+        _c = model.Config;
+        int n = contextLength ?? _c.ContextLength;
+        if (n <= 0) throw new ArgumentOutOfRangeException(nameof(contextLength), n, "Context length must be positive.");
+        _s = new ForwardState(_c with { ContextLength = n });
+        _cache = new KvCache(_c, n, f16Cache);
+    }
+
+    /// <summary>Tokens in the cache.</summary>
+    public int Length => _cache.Length;
+
+    /// <summary>Positions the cache can hold.</summary>
+    public int Capacity => _cache.Capacity;
+
+    /// <summary>Forgets every token (the cache is reused).</summary>
+    public void Reset() => _cache.Length = 0;
+
+    /// <summary>Drops tokens after the first <paramref name="length"/>.</summary>
+    public void Truncate(int length) => _cache.Length = Math.Clamp(length, 0, _cache.Length);
+
+    /// <summary>
+    /// Runs <paramref name="tokens"/> through the model at the next positions and returns the logits
+    /// after the last one (valid until the next call). When <paramref name="allLogits"/> is given, it
+    /// receives the logits after every token ([tokens × n_vocab]).
+    /// </summary>
+    /// <exception cref="ContextOverflowException">The tokens do not fit in the remaining context.</exception>
+    public ReadOnlySpan<float> Process(ReadOnlySpan<int> tokens, Span<float> allLogits = default)
+    {
+        if (tokens.IsEmpty) throw new ArgumentException("At least one token is needed.", nameof(tokens));
+        if (_cache.Length + tokens.Length > _cache.Capacity)
+            throw new ContextOverflowException(_cache.Length + tokens.Length, _cache.Capacity);
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            if ((uint)tokens[i] >= (uint)_c.VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(tokens), tokens[i], $"Token ids must be in 0..{_c.VocabSize - 1}.");
+            bool wantLogits = i == tokens.Length - 1 || !allLogits.IsEmpty;
+            ForwardToken(tokens[i], _cache.Length, wantLogits);
+            _cache.Length++;
+            if (!allLogits.IsEmpty) _s.Logits.CopyTo(allLogits.Slice(i * _c.VocabSize, _c.VocabSize));
+        }
+        return _s.Logits;
+    }
+
+    private void ForwardToken(int token, int pos, bool wantLogits)
+    {
+        var w = _model.Weights;
+        var x = _s.X.AsSpan();
+        w.TokenEmbedding.ReadRow(token, x);
+        if (_c.ScaleEmbeddings) TensorPrimitives.Multiply(x, MathF.Sqrt(_c.EmbeddingLength), x);
+
+        for (int l = 0; l < w.Layers.Length; l++)
+        {
+            var layer = w.Layers[l];
+            var xb = _s.Xb.AsSpan(0, _c.EmbeddingLength);
+            VectorOps.RmsNorm(x, layer.AttnNorm, _c.RmsEpsilon, xb);
+            ProjectQkv(layer, xb);
+            VectorOps.Rope(_s.Q, _c.HeadDim, _c.RopeDimensionCount, pos, _c.RopeFreqBase, _c.RopeFreqScale, _c.Rope == RopeStyle.NeoX);
+            VectorOps.Rope(_s.K, _c.HeadDim, _c.RopeDimensionCount, pos, _c.RopeFreqBase, _c.RopeFreqScale, _c.Rope == RopeStyle.NeoX);
+            _cache.Store(l, pos, _s.K, _s.V);
+            Attend(l, pos);
+            var projected = _s.Xb.AsSpan(0, _c.EmbeddingLength);
+            layer.Wo.MatVec(_s.Attention, projected, _s.Scratch);
+            TensorPrimitives.Add(x, projected, x);
+
+            VectorOps.RmsNorm(x, layer.FfnNorm, _c.RmsEpsilon, xb);
+            FeedForward(layer, xb);
+            TensorPrimitives.Add(x, _s.Xb.AsSpan(0, _c.EmbeddingLength), x);
+        }
+
+        if (!wantLogits) return;
+        var normed = _s.Xb.AsSpan(0, _c.EmbeddingLength);
+        VectorOps.RmsNorm(x, w.OutputNorm, _c.RmsEpsilon, normed);
+        w.Output.MatVec(normed, _s.Logits, _s.Scratch);
+    }
+
+    private void ProjectQkv(LayerWeights layer, ReadOnlySpan<float> xb)
+    {
+        if (layer.Wqkv is { } fused)
+        {
+            fused.MatVec(xb, _s.Qkv, _s.Scratch);
+            _s.Qkv.AsSpan(0, _c.QDim).CopyTo(_s.Q);
+            _s.Qkv.AsSpan(_c.QDim, _c.KvDim).CopyTo(_s.K);
+            _s.Qkv.AsSpan(_c.QDim + _c.KvDim, _c.KvDim).CopyTo(_s.V);
+        }
+        else
+        {
+            layer.Wq!.MatVec(xb, _s.Q, _s.Scratch);
+            layer.Wk!.MatVec(xb, _s.K, _s.Scratch);
+            layer.Wv!.MatVec(xb, _s.V, _s.Scratch);
+        }
+        if (layer.Bq is { } bq) TensorPrimitives.Add(_s.Q, bq, _s.Q);
+        if (layer.Bk is { } bk) TensorPrimitives.Add(_s.K, bk, _s.K);
+        if (layer.Bv is { } bv) TensorPrimitives.Add(_s.V, bv, _s.V);
+    }
+
+    /// <summary>Causal attention of the current query over cached positions 0..pos, grouped-query style.</summary>
+    private void Attend(int layer, int pos)
+    {
+        int hd = _c.HeadDim;
+        int group = _c.HeadCount / _c.HeadCountKv;
+        float scale = 1f / MathF.Sqrt(hd);
+        var scores = _s.Scores.AsSpan(0, pos + 1);
+        var cached = _s.Head.AsSpan(0, hd);
+        for (int h = 0; h < _c.HeadCount; h++)
+        {
+            var q = _s.Q.AsSpan(h * hd, hd);
+            int kvOffset = h / group * hd;
+            for (int t = 0; t <= pos; t++)
+            {
+                _cache.ReadKey(layer, t, kvOffset, cached);
+                scores[t] = TensorPrimitives.Dot(q, cached) * scale;
+            }
+            VectorOps.Softmax(scores);
+            var output = _s.Attention.AsSpan(h * hd, hd);
+            output.Clear();
+            for (int t = 0; t <= pos; t++)
+            {
+                _cache.ReadValue(layer, t, kvOffset, cached);
+                TensorPrimitives.MultiplyAdd(cached, scores[t], output, output);
+            }
+        }
+    }
+
+    /// <summary>Gated feed-forward: down(act(gate·x) ⊙ up·x), result in Xb.</summary>
+    private void FeedForward(LayerWeights layer, ReadOnlySpan<float> xb)
+    {
+        int ff = _c.FeedForwardLength;
+        var gate = _s.Gate.AsSpan(0, ff);
+        var up = _s.Up.AsSpan(0, ff);
+        if (layer.GateUp is { } fused)
+        {
+            fused.MatVec(xb, _s.Gate, _s.Scratch);
+            _s.Gate.AsSpan(ff, ff).CopyTo(up);
+        }
+        else
+        {
+            layer.Gate!.MatVec(xb, gate, _s.Scratch);
+            layer.Up!.MatVec(xb, up, _s.Scratch);
+        }
+        if (_c.Activation == Activation.Gelu) VectorOps.Gelu(gate);
+        else VectorOps.Silu(gate);
+        TensorPrimitives.Multiply(gate, up, gate);
+        layer.Down.MatVec(gate, _s.Xb.AsSpan(0, _c.EmbeddingLength), _s.Scratch);
+    }
+}

@@ -1,0 +1,55 @@
+using Basalt.Gguf;
+using Basalt.Inference.Architectures;
+using Basalt.Tokenizers;
+
+namespace Basalt.Inference.Model;
+
+/// <summary>A loaded model: its mapped file, hyperparameters, weights and tokenizer. Immutable and shareable across sequences.</summary>
+public sealed class TransformerModel : IDisposable
+{
+    private TransformerModel(GgufFile file, ModelConfig config, ModelWeights weights, Tokenizer tokenizer)
+    {
+        File = file;
+        Config = config;
+        Weights = weights;
+        Tokenizer = tokenizer;
+    }
+
+    /// <summary>The mapped model file.</summary>
+    public GgufFile File { get; }
+
+    /// <summary>Hyperparameters.</summary>
+    public ModelConfig Config { get; }
+
+    /// <summary>Weights, viewed in the file.</summary>
+    public ModelWeights Weights { get; }
+
+    /// <summary>The model's tokenizer.</summary>
+    public Tokenizer Tokenizer { get; }
+
+    /// <summary>Opens a GGUF model and checks that every tensor the architecture needs is there with the right shape.</summary>
+    /// <exception cref="GgufFormatException">The file is not valid GGUF.</exception>
+    /// <exception cref="ModelFormatException">The architecture or tensors are not what Basalt can run.</exception>
+    public static TransformerModel Load(string path)
+    {
+        var file = GgufFile.Open(path);
+        try
+        {
+            string archName = file.Metadata.GetString("general.architecture")
+                ?? throw new ModelFormatException($"{path}: no general.architecture; expected e.g. \"llama\".");
+            var tokenizer = Tokenizer.FromGguf(file);
+            var arch = ArchitectureRegistry.Get(archName, path);
+            var config = arch.ReadConfig(file, tokenizer.Vocabulary.Count);
+            var weights = arch.LoadWeights(file, config);
+            return new TransformerModel(file, config, weights, tokenizer);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Unmaps the file.</summary>
+    public void Dispose() => File.Dispose();
+}

@@ -44,7 +44,7 @@ public sealed class Sequence
     /// receives the logits after every token ([tokens × n_vocab]).
     /// </summary>
     /// <exception cref="ContextOverflowException">The tokens do not fit in the remaining context.</exception>
-    public ReadOnlySpan<float> Process(ReadOnlySpan<int> tokens, Span<float> allLogits = default)
+    public ReadOnlySpan<float> Process(scoped ReadOnlySpan<int> tokens, scoped Span<float> allLogits = default)
     {
         if (tokens.IsEmpty) throw new ArgumentException("At least one token is needed.", nameof(tokens));
         if (_cache.Length + tokens.Length > _cache.Capacity)

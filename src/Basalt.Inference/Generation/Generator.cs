@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Basalt.Inference.Model;
+using Basalt.Tokenizers;
+
+namespace Basalt.Inference.Generation;
+
+/// <summary>
+/// The generation loop: the prompt is processed, then one token per step is picked, streamed and fed
+/// back, until an end-of-generation token, a stop sequence, the token limit, the end of the context
+/// or cancellation.
+/// </summary>
+public sealed class Generator(TransformerModel model)
+{
+    /// <summary>Generates synchronously, calling <paramref name="onUpdate"/> for each token as it is produced.</summary>
+    /// <exception cref="ContextOverflowException">The prompt does not fit in the context with room for one token.</exception>
+    public GenerationResult Generate(Sequence sequence, string prompt, ITokenPicker picker, GenerationOptions options,
+        Action<GenerationUpdate>? onUpdate = null, CancellationToken cancellationToken = default)
+    {
+        int[] promptTokens = model.Tokenizer.Encode(prompt, options.AddSpecial, options.ParseSpecial);
+        if (promptTokens.Length == 0) throw new ArgumentException("The prompt is empty and the vocabulary adds no BOS token; give at least one token of prompt.", nameof(prompt));
+        if (sequence.Length + promptTokens.Length + 1 > sequence.Capacity)
+            throw new ContextOverflowException(sequence.Length + promptTokens.Length + 1, sequence.Capacity);
+
+        var clock = Stopwatch.StartNew();
+        foreach (int t in promptTokens) picker.Accept(t);
+        var logits = sequence.Process(promptTokens);
+        double promptMs = clock.Elapsed.TotalMilliseconds;
+        clock.Restart();
+
+        var detokenizer = new StreamingDetokenizer(model.Tokenizer);
+        var stops = new StopSequenceMatcher(options.StopSequences);
+        var generated = new List<int>();
+        var text = new System.Text.StringBuilder();
+        var logProbs = options.TopLogProbs > 0 ? new List<IReadOnlyList<TokenLogProb>>() : null;
+        var finish = FinishReason.Length;
+        while (generated.Count < options.MaxTokens)
+        {
+            if (cancellationToken.IsCancellationRequested) { finish = FinishReason.Cancelled; break; }
+            var top = options.TopLogProbs > 0 ? LogProbs.Top(logits, options.TopLogProbs) : null;
+            int token = picker.Pick(logits);
+            picker.Accept(token);
+            if (model.Tokenizer.Vocabulary.IsEndOfGeneration(token)) { finish = FinishReason.Eos; break; }
+            generated.Add(token);
+            logProbs?.Add(top!);
+            string piece = stops.Push(detokenizer.Push(token));
+            text.Append(piece);
+            onUpdate?.Invoke(new GenerationUpdate(token, piece, top));
+            if (stops.Stopped) { finish = FinishReason.Stop; break; }
+            if (generated.Count == options.MaxTokens || sequence.Length == sequence.Capacity) break;
+            logits = sequence.Process([token]);
+        }
+        if (finish != FinishReason.Stop)
+        {
+            string tail = stops.Push(detokenizer.Flush()) + stops.Flush();
+            if (tail.Length > 0)
+            {
+                text.Append(tail);
+                onUpdate?.Invoke(new GenerationUpdate(-1, tail, null));
+            }
+        }
+        return new GenerationResult
+        {
+            PromptTokens = promptTokens,
+            Tokens = generated,
+            Text = text.ToString(),
+            FinishReason = finish,
+            PromptMilliseconds = promptMs,
+            GenerationMilliseconds = clock.Elapsed.TotalMilliseconds,
+            LogProbs = logProbs,
+        };
+    }
+
+    /// <summary>Streams the generation as it happens; the loop runs on a worker thread and honours cancellation within one step.</summary>
+    public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(Sequence sequence, string prompt, ITokenPicker picker, GenerationOptions options,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var channel = Channel.CreateUnbounded<GenerationUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var worker = Task.Run(() =>
+        {
+            try
+            {
+                Generate(sequence, prompt, picker, options, u => channel.Writer.TryWrite(u), cancellationToken);
+                channel.Writer.Complete();
+            }
+            catch (Exception e)
+            {
+                channel.Writer.Complete(e);
+            }
+        }, CancellationToken.None);
+        await foreach (var update in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            yield return update;
+        await worker.ConfigureAwait(false);
+    }
+}

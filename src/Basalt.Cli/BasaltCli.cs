@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Basalt.Cli.Commands;
 using Basalt.Gguf;
+using Basalt.Inference.Model;
 using Basalt.Tokenizers;
 
 namespace Basalt.Cli;
@@ -18,6 +19,7 @@ public static class BasaltCli
         {
             InspectCommand.Create(stdout),
             TokenizeCommand.Create(stdout),
+            PerplexityCommand.Create(stdout, stderr),
         };
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
@@ -33,5 +35,6 @@ public static class BasaltCli
     }
 
     private static bool IsUserError(Exception e) => e is GgufFormatException or TokenizerFormatException
-        or FileNotFoundException or DirectoryNotFoundException or CliUsageException or UnauthorizedAccessException or IOException;
+        or FileNotFoundException or DirectoryNotFoundException or CliUsageException or UnauthorizedAccessException or IOException
+        or ModelFormatException or ContextOverflowException;
 }

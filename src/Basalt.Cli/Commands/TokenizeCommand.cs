@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text;
 using System.Text.Json;
 using Basalt.Gguf;
 using Basalt.Tokenizers;
@@ -12,8 +11,6 @@ namespace Basalt.Cli.Commands;
 /// </summary>
 internal static class TokenizeCommand
 {
-    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
-
     public static Command Create(TextWriter stdout)
     {
         var model = new Option<string>("--model", "-m") { Description = "Path to a .gguf file, or a model name in the data directory.", Required = true };
@@ -59,15 +56,7 @@ internal static class TokenizeCommand
         if ((text is null) == (file is null))
             throw new CliUsageException("give exactly one of --text TEXT or --file FILE.");
         if (text is not null) return text;
-        byte[] bytes = File.ReadAllBytes(file!);
-        try
-        {
-            return StrictUtf8.GetString(bytes);
-        }
-        catch (DecoderFallbackException e)
-        {
-            throw new CliUsageException($"{file} is not valid UTF-8 (byte offset {e.Index}); tokenize expects UTF-8 text.");
-        }
+        return TextInput.ReadUtf8File(file!);
     }
 
     /// <summary>
@@ -77,14 +66,6 @@ internal static class TokenizeCommand
     /// </summary>
     private static string Piece(Tokenizer tokenizer, int id)
     {
-        byte[] bytes = tokenizer.TokenToBytes(id, renderSpecial: true);
-        try
-        {
-            return StrictUtf8.GetString(bytes);
-        }
-        catch (DecoderFallbackException)
-        {
-            return tokenizer.Vocabulary.Tokens[id];
-        }
+        return TextInput.TryDecode(tokenizer.TokenToBytes(id, renderSpecial: true)) ?? tokenizer.Vocabulary.Tokens[id];
     }
 }

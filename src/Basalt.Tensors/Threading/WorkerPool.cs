@@ -1,0 +1,120 @@
+namespace Basalt.Tensors.Threading;
+
+/// <summary>
+/// A persistent pool of worker threads for the forward pass. The caller runs share 0 itself; the
+/// workers run the rest. Waiting threads spin briefly and then block: a pure spin barrier stalls
+/// for many milliseconds whenever another process takes one of the few cores.
+/// </summary>
+public sealed class WorkerPool : IDisposable
+{
+    // About the time of one small matrix-vector product; beyond that blocking costs less than spinning.
+    private const int SpinIterations = 2000;
+
+    private readonly Thread[] _workers;
+    private readonly SemaphoreSlim[] _start;   // one per worker, released once per job, so no worker can take another's turn
+    private readonly ManualResetEventSlim _done = new(false);
+    private IParallelJob? _job;
+    private int _pending;
+    private long _generation;
+    private volatile bool _disposed;
+    private Exception? _failure;
+
+    /// <summary>Creates a pool that runs jobs on <paramref name="threadCount"/> threads, the caller included.</summary>
+    public WorkerPool(int threadCount)
+    {
+        if (threadCount < 1) throw new ArgumentOutOfRangeException(nameof(threadCount), threadCount, "At least one thread is needed.");
+        ThreadCount = threadCount;
+        _workers = new Thread[threadCount - 1];
+        _start = Enumerable.Range(0, _workers.Length).Select(_ => new SemaphoreSlim(0)).ToArray();
+        for (int i = 0; i < _workers.Length; i++)
+        {
+            int index = i + 1;
+            _workers[i] = new Thread(() => WorkerLoop(index)) { IsBackground = true, Name = $"basalt-worker-{index}" };
+            _workers[i].Start();
+        }
+    }
+
+    /// <summary>Threads a job is split across, the caller included.</summary>
+    public int ThreadCount { get; }
+
+    /// <summary>Runs <paramref name="job"/> on every thread and returns when all have finished. Not re-entrant.</summary>
+    public void Run(IParallelJob job)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_workers.Length == 0)
+        {
+            job.Execute(0, 1);
+            return;
+        }
+        _job = job;
+        _failure = null;
+        _done.Reset();
+        Volatile.Write(ref _pending, _workers.Length);
+        Interlocked.Increment(ref _generation);
+        foreach (var s in _start) s.Release();
+        try
+        {
+            job.Execute(0, ThreadCount);
+        }
+        finally
+        {
+            WaitForWorkers();
+            _job = null;
+        }
+        if (_failure is { } e) throw new AggregateException("A worker thread failed.", e);
+    }
+
+    private void WaitForWorkers()
+    {
+        var spinner = new SpinWait();
+        for (int i = 0; i < SpinIterations && Volatile.Read(ref _pending) > 0; i++) spinner.SpinOnce(sleep1Threshold: -1);
+        if (Volatile.Read(ref _pending) > 0) _done.Wait();
+    }
+
+    private void WorkerLoop(int index)
+    {
+        long seen = 0;
+        while (true)
+        {
+            SpinForWork(seen);
+            _start[index - 1].Wait(); // immediate when the spin saw the new job
+            if (_disposed) return;
+            seen = Interlocked.Read(ref _generation);
+            try
+            {
+                _job!.Execute(index, ThreadCount);
+            }
+            catch (Exception e)
+            {
+                _failure = e;
+            }
+            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+        }
+    }
+
+    private void SpinForWork(long seen)
+    {
+        var spinner = new SpinWait();
+        for (int i = 0; i < SpinIterations && Interlocked.Read(ref _generation) == seen && !_disposed; i++)
+            spinner.SpinOnce(sleep1Threshold: -1);
+    }
+
+    /// <summary>The half-open range of <paramref name="count"/> items that <paramref name="thread"/> of <paramref name="threadCount"/> handles, in contiguous even chunks.</summary>
+    public static (int Start, int End) Share(int count, int thread, int threadCount)
+    {
+        long start = (long)count * thread / threadCount;
+        long end = (long)count * (thread + 1) / threadCount;
+        return ((int)start, (int)end);
+    }
+
+    /// <summary>Stops the workers.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var s in _start) s.Release();
+        foreach (var w in _workers) w.Join();
+        foreach (var s in _start) s.Dispose();
+        _done.Dispose();
+    }
+}

@@ -1,0 +1,74 @@
+using Basalt.Tensors.Threading;
+
+namespace Basalt.Tensors.Tests.Threading;
+
+public sealed class WorkerPoolTests
+{
+    private sealed class SumJob(int[] data) : IParallelJob
+    {
+        public long[] Partial = new long[8];
+        public int[] Calls = new int[8];
+
+        public void Execute(int thread, int threadCount)
+        {
+            Interlocked.Increment(ref Calls[thread]);
+            var (start, end) = WorkerPool.Share(data.Length, thread, threadCount);
+            long sum = 0;
+            for (int i = start; i < end; i++) sum += data[i];
+            Partial[thread] = sum;
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void EveryThreadRunsItsShareExactlyOncePerJob(int threads)
+    {
+        var data = Enumerable.Range(1, 10_001).ToArray();
+        using var pool = new WorkerPool(threads);
+        var job = new SumJob(data);
+        for (int round = 1; round <= 500; round++)
+        {
+            pool.Run(job);
+            Assert.Equal(data.Sum(x => (long)x), job.Partial.Sum());
+            Assert.All(job.Calls.Take(threads), c => Assert.Equal(round, c));
+        }
+    }
+
+    [Theory]
+    [InlineData(7, 3)]
+    [InlineData(2, 4)]
+    [InlineData(0, 2)]
+    public void SharesCoverTheRangeWithoutGaps(int count, int threads)
+    {
+        int next = 0;
+        for (int t = 0; t < threads; t++)
+        {
+            var (start, end) = WorkerPool.Share(count, t, threads);
+            Assert.Equal(next, start);
+            Assert.True(end >= start);
+            next = end;
+        }
+        Assert.Equal(count, next);
+    }
+
+    private sealed class FailingJob : IParallelJob
+    {
+        public void Execute(int thread, int threadCount)
+        {
+            if (thread == threadCount - 1) throw new InvalidOperationException("boom");
+        }
+    }
+
+    [Fact]
+    public void AWorkerFailureReachesTheCallerAndThePoolStaysUsable()
+    {
+        using var pool = new WorkerPool(2);
+        var e = Assert.Throws<AggregateException>(() => pool.Run(new FailingJob()));
+        Assert.IsType<InvalidOperationException>(e.InnerException);
+        var job = new SumJob([1, 2, 3]);
+        pool.Run(job);
+        Assert.Equal(6, job.Partial.Sum());
+    }
+}

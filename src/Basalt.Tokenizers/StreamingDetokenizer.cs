@@ -14,9 +14,8 @@ public sealed class StreamingDetokenizer(Tokenizer tokenizer, bool renderSpecial
     /// <summary>Adds one token; returns the text that is now complete (possibly empty).</summary>
     public string Push(int id)
     {
-        int before = _pending.Count;
-        tokenizer.AppendPieceBytes(id, renderSpecial, _first, _pending);
-        if (_pending.Count > before) _first = false;
+        // A lone space-prefix piece ("▁") loses its only byte yet still ends the first position.
+        if (tokenizer.AppendPieceBytes(id, renderSpecial, _first, _pending)) _first = false;
         int complete = CompletePrefixLength(_pending);
         if (complete == 0) return "";
         var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_pending)[..complete];

@@ -124,12 +124,16 @@ public abstract class Tokenizer
         return sb.ToString();
     }
 
-    /// <summary>Appends the bytes of <paramref name="id"/> as they appear in running text (the first piece may lose its space prefix).</summary>
-    internal void AppendPieceBytes(int id, bool renderSpecial, bool first, List<byte> into)
+    /// <summary>
+    /// Appends the bytes of <paramref name="id"/> as they appear in running text (the first piece may lose its space prefix).
+    /// Returns whether the token had any bytes, i.e. whether it used up the first-piece position.
+    /// </summary>
+    internal bool AppendPieceBytes(int id, bool renderSpecial, bool first, List<byte> into)
     {
         var bytes = TokenToBytes(id, renderSpecial);
         int start = first && StripsLeadingSpace && bytes.Length > 0 && bytes[0] == (byte)' ' ? 1 : 0;
         for (int i = start; i < bytes.Length; i++) into.Add(bytes[i]);
+        return bytes.Length > 0;
     }
 
     /// <summary>Parses SentencePiece byte tokens of the form <c>&lt;0xNN&gt;</c>.</summary>

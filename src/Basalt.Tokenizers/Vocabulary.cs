@@ -9,6 +9,7 @@ namespace Basalt.Tokenizers;
 public sealed class Vocabulary
 {
     private readonly Dictionary<string, int> _idByText;
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _idBySpan;
 
     /// <summary>Builds a vocabulary from parts; <paramref name="scores"/> and <paramref name="types"/> default to 0 and Normal.</summary>
     public Vocabulary(TokenizerKind kind, string? pre, string[] tokens, float[]? scores = null, TokenType[]? types = null, string[]? merges = null)
@@ -24,6 +25,7 @@ public sealed class Vocabulary
         _idByText = new Dictionary<string, int>(tokens.Length, StringComparer.Ordinal);
         // The first id wins when a text repeats, as in llama.cpp.
         for (int i = 0; i < tokens.Length; i++) _idByText.TryAdd(tokens[i], i);
+        _idBySpan = _idByText.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     /// <summary>The tokenizer family.</summary>
@@ -71,6 +73,9 @@ public sealed class Vocabulary
 
     /// <summary>The id of a token text, or null.</summary>
     public int? Find(string text) => _idByText.TryGetValue(text, out int id) ? id : null;
+
+    /// <summary>Looks up a token text given as a span, so hot loops need not allocate a string per probe.</summary>
+    public bool TryFind(ReadOnlySpan<char> text, out int id) => _idBySpan.TryGetValue(text, out id);
 
     /// <summary>Whether <paramref name="id"/> is a control token (never produced from plain text).</summary>
     public bool IsControl(int id) => Types[id] == TokenType.Control;

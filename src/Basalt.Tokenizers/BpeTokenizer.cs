@@ -92,7 +92,7 @@ public sealed class BpeTokenizer : Tokenizer
     {
         int n = bytes.Length;
         if (n == 0) return [];
-        if (n == 1) return _byteIds[bytes[0]] is >= 0 and int only ? [only] : FallbackIds();
+        if (n == 1) return _byteIds[bytes[0]] is >= 0 and int only ? [only] : [];
 
         // Symbols form a linked list over the byte positions; a merged-away symbol gets id Dead.
         const int Dead = int.MinValue;
@@ -125,12 +125,11 @@ public sealed class BpeTokenizer : Tokenizer
             if (next[left] >= 0) TryQueue(left, next[left]);
         }
 
+        // Some vocabularies lack a few byte tokens (Falcon has none for 0x0B, for instance). Such a byte
+        // never merges and is dropped, as llama.cpp drops it: its fallback finds no token either.
         var result = new List<int>(n);
         for (int i = 0; i >= 0; i = next[i])
-        {
             if (ids[i] >= 0) result.Add(ids[i]);
-            else if (Vocabulary.Unk is int unk) result.Add(unk);
-        }
         return result.ToArray();
 
         void TryQueue(int l, int r)
@@ -139,9 +138,6 @@ public sealed class BpeTokenizer : Tokenizer
                 queue.Enqueue(l, (m >> 32 << 32) | (uint)l);
         }
     }
-
-    // A byte with no token of its own (only in a damaged or cut-down vocabulary) can only become the unknown token.
-    private int[] FallbackIds() => Vocabulary.Unk is int unk ? [unk] : [];
 
     private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
 

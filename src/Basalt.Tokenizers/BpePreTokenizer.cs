@@ -88,6 +88,8 @@ internal sealed class BpePreTokenizer
     // Compiling a regex set takes milliseconds, so only the sets in use are built.
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, BpePreTokenizer> Instances = new(StringComparer.Ordinal);
 
+    [ThreadStatic] private static List<(int Start, int Length)>? t_scratch;
+
     private readonly Regex[] _steps;
     private readonly bool _deepSeekCased;
 
@@ -128,12 +130,12 @@ internal sealed class BpePreTokenizer
         if (text.Length == 0) return;
         var view = CodePointView.Create(text, _deepSeekCased);
         var current = words;
-        var next = new List<(int Start, int Length)>();
+        var next = t_scratch ??= [];
         current.Add((0, view.Text.Length));
         foreach (var regex in _steps)
         {
             next.Clear();
-            foreach (var (start, length) in current) SplitPiece(regex, view.Text, start, length, next);
+            foreach (var (start, length) in current) SplitPiece(regex, view.Text.Span, start, length, next);
             (current, next) = (next, current);
         }
         if (!ReferenceEquals(current, words))
@@ -142,14 +144,15 @@ internal sealed class BpePreTokenizer
             words.AddRange(current);
         }
         view.MapToUtf16(words);
+        if (t_scratch?.Capacity > 1 << 18) t_scratch = null;
     }
 
-    private static void SplitPiece(Regex regex, string text, int start, int length, List<(int, int)> into)
+    private static void SplitPiece(Regex regex, ReadOnlySpan<char> text, int start, int length, List<(int, int)> into)
     {
         int pos = start;
         // Each piece is matched on its own, so anchors and lookaheads stop at the piece's edges,
         // as they do when Hugging Face runs a Split over the pieces of the previous step.
-        foreach (var m in regex.EnumerateMatches(text.AsSpan(start, length)))
+        foreach (var m in regex.EnumerateMatches(text.Slice(start, length)))
         {
             int matchStart = start + m.Index;
             if (matchStart > pos) into.Add((pos, matchStart - pos));

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Text;
 
 namespace Basalt.Tokenizers;
@@ -19,9 +20,11 @@ public sealed class BpeTokenizer : Tokenizer
     private readonly Dictionary<long, long> _merges; // (left id, right id) -> (rank, merged id)
     private readonly int[] _byteIds;                   // byte -> id of its one-character token, or -1
     private readonly byte[]?[] _pieceBytes;            // decoded normal tokens, filled on first use
-    private readonly Dictionary<string, int[]> _cache = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
-    private readonly Lock _cacheLock = new();
+    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
+    private int _cacheCount; // ConcurrentDictionary.Count takes every lock, so adds are counted here
+
+    [ThreadStatic] private static List<(int Start, int Length)>? t_words;
 
     /// <summary>Builds the merge table and pre-tokenizer for <paramref name="vocabulary"/>.</summary>
     /// <exception cref="TokenizerFormatException">The vocabulary is not a byte-level BPE one.</exception>
@@ -46,9 +49,11 @@ public sealed class BpeTokenizer : Tokenizer
     /// <inheritdoc />
     protected override void EncodeText(string text, bool atStartOrAfterSpecial, List<int> output)
     {
-        var words = new List<(int Start, int Length)>();
+        var words = t_words ??= [];
         _pre.Split(text, words);
         foreach (var (start, length) in words) EncodeWord(text.AsSpan(start, length), output);
+        // Reuse the list across calls, but do not pin a huge one to the thread after a huge text.
+        if (words.Capacity > 1 << 18) t_words = null;
     }
 
     /// <inheritdoc />
@@ -56,16 +61,15 @@ public sealed class BpeTokenizer : Tokenizer
 
     private void EncodeWord(ReadOnlySpan<char> word, List<int> output)
     {
-        int[]? ids;
-        lock (_cacheLock) _cacheBySpan.TryGetValue(word, out ids);
-        if (ids is null)
+        if (!_cacheBySpan.TryGetValue(word, out int[]? ids))
         {
             ids = MergeWord(word);
-            lock (_cacheLock)
+            if (Interlocked.Increment(ref _cacheCount) > CacheLimit)
             {
-                if (_cache.Count >= CacheLimit) _cache.Clear();
-                _cacheBySpan[word] = ids;
+                _cache.Clear();
+                Interlocked.Exchange(ref _cacheCount, 0);
             }
+            _cacheBySpan.TryAdd(word, ids);
         }
         output.AddRange(ids);
     }

@@ -15,14 +15,14 @@ internal readonly struct CodePointView
 {
     private readonly int[]? _utf16Offsets; // view index -> UTF-16 index, one extra for the end
 
-    private CodePointView(string text, int[]? offsets)
+    private CodePointView(ReadOnlyMemory<char> text, int[]? offsets)
     {
         Text = text;
         _utf16Offsets = offsets;
     }
 
     /// <summary>The text to match against.</summary>
-    public string Text { get; }
+    public ReadOnlyMemory<char> Text { get; }
 
     /// <summary>
     /// Makes the view. With <paramref name="deepSeekCased"/>, the supplementary cased letters that
@@ -31,7 +31,7 @@ internal readonly struct CodePointView
     public static CodePointView Create(string text, bool deepSeekCased)
     {
         int firstSurrogate = text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF');
-        if (firstSurrogate < 0) return new CodePointView(text, null);
+        if (firstSurrogate < 0) return new CodePointView(text.AsMemory(), null);
 
         var chars = new char[text.Length];
         var offsets = new int[text.Length + 1];
@@ -46,7 +46,7 @@ internal readonly struct CodePointView
             i += used > 0 ? used : 1;
         }
         offsets[n] = text.Length;
-        return new CodePointView(new string(chars, 0, n), offsets);
+        return new CodePointView(chars.AsMemory(0, n), offsets);
     }
 
     /// <summary>Rewrites (start, length) pairs from view indices to UTF-16 indices of the original text.</summary>

@@ -23,7 +23,7 @@ public sealed class Vocabulary
         if (Scores.Length != tokens.Length || Types.Length != tokens.Length)
             throw new TokenizerFormatException($"Vocabulary has {tokens.Length} tokens but {Scores.Length} scores and {Types.Length} token types.");
         _idByText = new Dictionary<string, int>(tokens.Length, StringComparer.Ordinal);
-        // The first id wins when a text repeats, as in llama.cpp.
+        // The first id wins when a text repeats (llama.cpp keeps the last; no real vocabulary has repeats that matter).
         for (int i = 0; i < tokens.Length; i++) _idByText.TryAdd(tokens[i], i);
         _idBySpan = _idByText.GetAlternateLookup<ReadOnlySpan<char>>();
     }

@@ -48,11 +48,14 @@ internal static class VocabularyLoader
         };
         cls = Id("cls_token_id", cls);
         sep = Id("seperator_token_id", sep);
-        bool defaultAddBos = kind switch { TokenizerKind.Spm => true, TokenizerKind.Wpm => true, _ => false };
+        string? pre = md.GetString("tokenizer.ggml.pre");
+        // llama.cpp turns BOS on by default for these byte-level families; files usually say so anyway.
+        bool bpeAddsBos = pre is "llama3" or "llama-v3" or "llama-bpe" or "falcon3" or "tekken" or "chameleon";
+        bool defaultAddBos = kind switch { TokenizerKind.Spm => true, TokenizerKind.Wpm => true, _ => bpeAddsBos };
         bool defaultAddEos = kind == TokenizerKind.Wpm;
         bool defaultSpacePrefix = kind == TokenizerKind.Spm;
 
-        return new Vocabulary(kind, md.GetString("tokenizer.ggml.pre"), tokens, scores, types, merges)
+        return new Vocabulary(kind, pre, tokens, scores, types, merges)
         {
             Bos = kind == TokenizerKind.Wpm ? Id("bos_token_id", cls) : Id("bos_token_id", bos),
             Eos = kind == TokenizerKind.Wpm ? Id("eos_token_id", sep) : Id("eos_token_id", eos),

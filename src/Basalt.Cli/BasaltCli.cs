@@ -20,6 +20,7 @@ public static class BasaltCli
             InspectCommand.Create(stdout),
             TokenizeCommand.Create(stdout),
             PerplexityCommand.Create(stdout, stderr),
+            GenerateCommand.Create(stdout, stderr),
         };
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };

@@ -1,3 +1,5 @@
+using Basalt.Inference.Sampling;
+
 namespace Basalt.Inference.Generation;
 
 /// <summary>The outcome of one generation, with timings split as llama.cpp reports them.</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Basalt.Inference.Model;
+using Basalt.Inference.Sampling;
 using Basalt.Tokenizers;
 
 namespace Basalt.Inference.Generation;
@@ -15,7 +16,7 @@ public sealed class Generator(TransformerModel model)
 {
     /// <summary>Generates synchronously, calling <paramref name="onUpdate"/> for each token as it is produced.</summary>
     /// <exception cref="ContextOverflowException">The prompt does not fit in the context with room for one token.</exception>
-    public GenerationResult Generate(Sequence sequence, string prompt, ITokenPicker picker, GenerationOptions options,
+    public GenerationResult Generate(Sequence sequence, string prompt, SamplerChain sampler, GenerationOptions options,
         Action<GenerationUpdate>? onUpdate = null, CancellationToken cancellationToken = default)
     {
         int[] promptTokens = model.Tokenizer.Encode(prompt, options.AddSpecial, options.ParseSpecial);
@@ -24,7 +25,7 @@ public sealed class Generator(TransformerModel model)
             throw new ContextOverflowException(sequence.Length + promptTokens.Length + 1, sequence.Capacity);
 
         var clock = Stopwatch.StartNew();
-        foreach (int t in promptTokens) picker.Accept(t);
+        foreach (int t in promptTokens) sampler.Accept(t);
         var logits = sequence.Process(promptTokens);
         double promptMs = clock.Elapsed.TotalMilliseconds;
         clock.Restart();
@@ -38,9 +39,8 @@ public sealed class Generator(TransformerModel model)
         while (generated.Count < options.MaxTokens)
         {
             if (cancellationToken.IsCancellationRequested) { finish = FinishReason.Cancelled; break; }
-            var top = options.TopLogProbs > 0 ? LogProbs.Top(logits, options.TopLogProbs) : null;
-            int token = picker.Pick(logits);
-            picker.Accept(token);
+            var top = options.TopLogProbs > 0 ? LogProbs.TopK(logits, options.TopLogProbs) : null;
+            int token = sampler.Sample(logits); // also records the token for penalties
             if (model.Tokenizer.Vocabulary.IsEndOfGeneration(token)) { finish = FinishReason.Eos; break; }
             generated.Add(token);
             logProbs?.Add(top!);
@@ -73,7 +73,7 @@ public sealed class Generator(TransformerModel model)
     }
 
     /// <summary>Streams the generation as it happens; the loop runs on a worker thread and honours cancellation within one step.</summary>
-    public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(Sequence sequence, string prompt, ITokenPicker picker, GenerationOptions options,
+    public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(Sequence sequence, string prompt, SamplerChain sampler, GenerationOptions options,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var channel = Channel.CreateUnbounded<GenerationUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
@@ -81,7 +81,7 @@ public sealed class Generator(TransformerModel model)
         {
             try
             {
-                Generate(sequence, prompt, picker, options, u => channel.Writer.TryWrite(u), cancellationToken);
+                Generate(sequence, prompt, sampler, options, u => channel.Writer.TryWrite(u), cancellationToken);
                 channel.Writer.Complete();
             }
             catch (Exception e)

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Basalt.Tensors.Ops;
+using Basalt.Tensors.Threading;
 
 namespace Basalt.Inference.Model;
 
@@ -14,9 +15,14 @@ public sealed class Sequence
     private readonly ModelConfig _c;
     private readonly ForwardState _s;
     private readonly KvCache _cache;
+    private readonly WorkerPool? _pool;
+    private readonly MatVecJob _matVec;
 
-    /// <summary>Creates a sequence with room for <paramref name="contextLength"/> tokens (default: the model's context length).</summary>
-    public Sequence(TransformerModel model, int? contextLength = null, bool f16Cache = true)
+    /// <summary>
+    /// Creates a sequence with room for <paramref name="contextLength"/> tokens (default: the model's
+    /// context length). Matrix products are split across <paramref name="runtime"/> when given.
+    /// </summary>
+    public Sequence(TransformerModel model, int? contextLength = null, bool f16Cache = true, WorkerPool? runtime = null)
     {
         _model = model;
         _c = model.Config;
@@ -24,7 +30,11 @@ public sealed class Sequence
         if (n <= 0) throw new ArgumentOutOfRangeException(nameof(contextLength), n, "Context length must be positive.");
         _s = new ForwardState(_c with { ContextLength = n });
         _cache = new KvCache(_c, n, f16Cache);
+        _pool = runtime;
+        _matVec = new MatVecJob(runtime?.ThreadCount ?? 1, _s.Scratch.Length);
     }
+
+    private void MatVec(WeightTensor w, float[] x, float[] y) => _matVec.Run(_pool, w, x, y);
 
     /// <summary>Tokens in the cache.</summary>
     public int Length => _cache.Length;
@@ -73,40 +83,38 @@ public sealed class Sequence
             var layer = w.Layers[l];
             var xb = _s.Xb.AsSpan(0, _c.EmbeddingLength);
             VectorOps.RmsNorm(x, layer.AttnNorm, _c.RmsEpsilon, xb);
-            ProjectQkv(layer, xb);
+            ProjectQkv(layer, _s.Xb);
             VectorOps.Rope(_s.Q, _c.HeadDim, _c.RopeDimensionCount, pos, _c.RopeFreqBase, _c.RopeFreqScale, _c.Rope == RopeStyle.NeoX);
             VectorOps.Rope(_s.K, _c.HeadDim, _c.RopeDimensionCount, pos, _c.RopeFreqBase, _c.RopeFreqScale, _c.Rope == RopeStyle.NeoX);
             _cache.Store(l, pos, _s.K, _s.V);
             Attend(l, pos);
-            var projected = _s.Xb.AsSpan(0, _c.EmbeddingLength);
-            layer.Wo.MatVec(_s.Attention, projected, _s.Scratch);
-            TensorPrimitives.Add(x, projected, x);
+            MatVec(layer.Wo, _s.Attention, _s.Xb);
+            TensorPrimitives.Add(x, _s.Xb.AsSpan(0, _c.EmbeddingLength), x);
 
             VectorOps.RmsNorm(x, layer.FfnNorm, _c.RmsEpsilon, xb);
-            FeedForward(layer, xb);
+            FeedForward(layer, _s.Xb);
             TensorPrimitives.Add(x, _s.Xb.AsSpan(0, _c.EmbeddingLength), x);
         }
 
         if (!wantLogits) return;
-        var normed = _s.Xb.AsSpan(0, _c.EmbeddingLength);
-        VectorOps.RmsNorm(x, w.OutputNorm, _c.RmsEpsilon, normed);
-        w.Output.MatVec(normed, _s.Logits, _s.Scratch);
+        VectorOps.RmsNorm(x, w.OutputNorm, _c.RmsEpsilon, _s.Xb.AsSpan(0, _c.EmbeddingLength));
+        MatVec(w.Output, _s.Xb, _s.Logits);
     }
 
-    private void ProjectQkv(LayerWeights layer, ReadOnlySpan<float> xb)
+    private void ProjectQkv(LayerWeights layer, float[] xb)
     {
         if (layer.Wqkv is { } fused)
         {
-            fused.MatVec(xb, _s.Qkv, _s.Scratch);
+            MatVec(fused, xb, _s.Qkv);
             _s.Qkv.AsSpan(0, _c.QDim).CopyTo(_s.Q);
             _s.Qkv.AsSpan(_c.QDim, _c.KvDim).CopyTo(_s.K);
             _s.Qkv.AsSpan(_c.QDim + _c.KvDim, _c.KvDim).CopyTo(_s.V);
         }
         else
         {
-            layer.Wq!.MatVec(xb, _s.Q, _s.Scratch);
-            layer.Wk!.MatVec(xb, _s.K, _s.Scratch);
-            layer.Wv!.MatVec(xb, _s.V, _s.Scratch);
+            MatVec(layer.Wq!, xb, _s.Q);
+            MatVec(layer.Wk!, xb, _s.K);
+            MatVec(layer.Wv!, xb, _s.V);
         }
         if (layer.Bq is { } bq) TensorPrimitives.Add(_s.Q, bq, _s.Q);
         if (layer.Bk is { } bk) TensorPrimitives.Add(_s.K, bk, _s.K);
@@ -142,24 +150,24 @@ public sealed class Sequence
     }
 
     /// <summary>Gated feed-forward: down(act(gate·x) ⊙ up·x), result in Xb.</summary>
-    private void FeedForward(LayerWeights layer, ReadOnlySpan<float> xb)
+    private void FeedForward(LayerWeights layer, float[] xb)
     {
         int ff = _c.FeedForwardLength;
         var gate = _s.Gate.AsSpan(0, ff);
         var up = _s.Up.AsSpan(0, ff);
         if (layer.GateUp is { } fused)
         {
-            fused.MatVec(xb, _s.Gate, _s.Scratch);
+            MatVec(fused, xb, _s.Gate);
             _s.Gate.AsSpan(ff, ff).CopyTo(up);
         }
         else
         {
-            layer.Gate!.MatVec(xb, gate, _s.Scratch);
-            layer.Up!.MatVec(xb, up, _s.Scratch);
+            MatVec(layer.Gate!, xb, _s.Gate);
+            MatVec(layer.Up!, xb, _s.Up);
         }
         if (_c.Activation == Activation.Gelu) VectorOps.Gelu(gate);
         else VectorOps.Silu(gate);
         TensorPrimitives.Multiply(gate, up, gate);
-        layer.Down.MatVec(gate, _s.Xb.AsSpan(0, _c.EmbeddingLength), _s.Scratch);
+        MatVec(layer.Down, _s.Gate, _s.Xb);
     }
 }

@@ -1,0 +1,109 @@
+using Basalt.Inference.Generation;
+using Basalt.Inference.Model;
+using Basalt.Inference.Sampling;
+using Basalt.Inference.Tests.Model;
+using Basalt.Tensors.Threading;
+
+namespace Basalt.Inference.Tests.Generation;
+
+public sealed class GeneratorTests : IDisposable
+{
+    private readonly TransformerModel _model = TransformerModel.Load(SharedData.Path("models", "stories260K.gguf"));
+
+    public void Dispose() => _model.Dispose();
+
+    private GenerationResult Run(string prompt, SamplerOptions sampling, GenerationOptions options, WorkerPool? pool = null,
+        Action<GenerationUpdate>? onUpdate = null, CancellationTokenSource? cancel = null) =>
+        new Generator(_model).Generate(new Sequence(_model, 256, runtime: pool), prompt,
+            SamplerChain.Create(sampling, _model.Config.VocabSize), options, onUpdate, (cancel?.Token) ?? TestContext.Current.CancellationToken);
+
+    private static readonly SamplerOptions Greedy = new() { Temperature = 0 };
+
+    [Fact]
+    public void GreedyTextIsLlamaCppText()
+    {
+        var reference = ReferencePrompt.Load("stories260K.greedy.json")[0];
+        var streamed = new System.Text.StringBuilder();
+        var r = Run(reference.Prompt, Greedy, new GenerationOptions { MaxTokens = 64 }, onUpdate: u => streamed.Append(u.Text));
+        Assert.Equal(reference.PromptTokens, r.PromptTokens);
+        Assert.Equal(reference.GeneratedTokens, r.Tokens);
+        Assert.Equal(", there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball. She wanted to play with it, but it was too high.\nLily's mom said", r.Text);
+        Assert.Equal(r.Text, streamed.ToString());
+        Assert.Equal(FinishReason.Length, r.FinishReason);
+    }
+
+    [Fact]
+    public void StopSequenceEndsGenerationAndIsNotEmitted()
+    {
+        var r = Run("Once upon a time", Greedy, new GenerationOptions { MaxTokens = 64, StopSequences = ["Lily"] });
+        Assert.Equal(FinishReason.Stop, r.FinishReason);
+        Assert.Equal(", there was a little girl named ", r.Text);
+    }
+
+    [Fact]
+    public void SameSeedSameTokensAtOneAndTwoThreads()
+    {
+        var sampling = new SamplerOptions { Temperature = 1.0f, Seed = 1234 };
+        var options = new GenerationOptions { MaxTokens = 48 };
+        using var one = new WorkerPool(1);
+        using var two = new WorkerPool(2);
+        var a = Run("The little dog", sampling, options, one);
+        var b = Run("The little dog", sampling, options, two);
+        var c = Run("The little dog", sampling with { Seed = 99 }, options, two);
+        Assert.Equal(a.Tokens, b.Tokens);
+        Assert.NotEqual(a.Tokens, c.Tokens);
+    }
+
+    [Fact]
+    public void EndOfGenerationTokenStopsWithEos()
+    {
+        // A bias that makes </s> certain turns the first step into the end of generation.
+        var sampling = new SamplerOptions { Temperature = 0, LogitBias = new Dictionary<int, float> { [2] = 1000f } };
+        var r = Run("Once upon a time", sampling, new GenerationOptions { MaxTokens = 10 });
+        Assert.Equal(FinishReason.Eos, r.FinishReason);
+        Assert.Empty(r.Tokens);
+        Assert.Equal("", r.Text);
+    }
+
+    [Fact]
+    public void CancellationEndsWithinOneStep()
+    {
+        using var cts = new CancellationTokenSource();
+        int seen = 0;
+        var r = Run("Once upon a time", Greedy, new GenerationOptions { MaxTokens = 64 }, onUpdate: _ =>
+        {
+            if (++seen == 3) cts.Cancel();
+        }, cancel: cts);
+        Assert.Equal(FinishReason.Cancelled, r.FinishReason);
+        Assert.Equal(3, r.Tokens.Count);
+    }
+
+    [Fact]
+    public void PromptLongerThanTheContextIsAClearError()
+    {
+        string longPrompt = string.Concat(Enumerable.Repeat("Once upon a time there was a dog. ", 60));
+        var e = Assert.Throws<ContextOverflowException>(() => Run(longPrompt, Greedy, new GenerationOptions { MaxTokens = 4 }));
+        Assert.Equal(256, e.Capacity);
+        Assert.Contains("context holds 256", e.Message);
+    }
+
+    [Fact]
+    public void GenerationStopsAtTheEndOfTheContextWithLength()
+    {
+        var seq = new Sequence(_model, 12);
+        var r = new Generator(_model).Generate(seq, "Once upon a time", SamplerChain.Create(Greedy, _model.Config.VocabSize), new GenerationOptions { MaxTokens = 100 }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(FinishReason.Length, r.FinishReason);
+        Assert.Equal(12 - 5 + 1, r.Tokens.Count); // the last token is sampled from the full cache but not fed back
+    }
+
+    [Fact]
+    public async Task StreamingYieldsTheSameTextAsTheSynchronousLoop()
+    {
+        var expected = Run("The little dog", Greedy, new GenerationOptions { MaxTokens = 30 }).Text;
+        var text = new System.Text.StringBuilder();
+        await foreach (var u in new Generator(_model).GenerateAsync(new Sequence(_model, 256), "The little dog",
+            SamplerChain.Create(Greedy, _model.Config.VocabSize), new GenerationOptions { MaxTokens = 30 }, TestContext.Current.CancellationToken))
+            text.Append(u.Text);
+        Assert.Equal(expected, text.ToString());
+    }
+}

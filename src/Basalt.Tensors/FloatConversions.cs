@@ -13,22 +13,18 @@ public static class FloatConversions
     /// <summary>Widens an IEEE binary16 bit pattern to f32 exactly (a signalling NaN comes back quiet, as F16C does).</summary>
     public static float HalfToSingle(ushort bits)
     {
+        // Moving exponent and mantissa into f32 position and multiplying by 2^112 rebiases the exponent (15 -> 127)
+        // and, for subnormal halves, normalises them; both are exact. Only Inf/NaN (exponent 31) need patching.
+        uint magnitude = (uint)(bits & 0x7FFF) << 13;
         uint sign = (uint)(bits & 0x8000) << 16;
-        uint exponent = (uint)(bits >> 10) & 0x1F;
-        uint mantissa = bits & 0x3FFu;
-        if (exponent == 0x1F)
+        if (magnitude >= 0x0F800000u)
         {
-            uint special = sign | 0x7F800000u | (mantissa << 13);
-            if (mantissa != 0) special |= 0x00400000u;
-            return BitConverter.UInt32BitsToSingle(special);
+            uint special = magnitude | 0x7F800000u;
+            if (magnitude != 0x0F800000u) special |= 0x00400000u;
+            return BitConverter.UInt32BitsToSingle(special | sign);
         }
-        if (exponent == 0)
-        {
-            // Subnormal halves are mantissa * 2^-24, which f32 represents exactly.
-            float magnitude = mantissa * (1.0f / 16777216.0f);
-            return sign != 0 ? -magnitude : magnitude;
-        }
-        return BitConverter.UInt32BitsToSingle(sign | ((exponent + 112) << 23) | (mantissa << 13));
+        float value = BitConverter.UInt32BitsToSingle(magnitude) * 5.192296858534828e33f; // 2^112
+        return BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(value) | sign);
     }
 
     /// <summary>Rounds an f32 to the nearest IEEE binary16 (ties to even), as <c>_cvtss_sh(x, 0)</c> does.</summary>

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -95,25 +94,38 @@ public static partial class FastKernels
         return sum;
     }
 
+    /// <summary>Q3_K's sixteen signed scales, unpacked four at a time (same result as ReferenceKernels.GetScalesQ3_K).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<sbyte> ScalesQ3_K(ref byte block)
+    {
+        const uint low4 = 0x0F0F0F0F, low2 = 0x03030303;
+        uint a0 = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref block, 96));
+        uint a1 = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref block, 100));
+        uint high = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref block, 104));
+        var packed = Vector128.Create(
+            (a0 & low4) | ((high & low2) << 4),
+            (a1 & low4) | (((high >> 2) & low2) << 4),
+            ((a0 >> 4) & low4) | (((high >> 4) & low2) << 4),
+            ((a1 >> 4) & low4) | (((high >> 6) & low2) << 4));
+        return packed.AsSByte() - Vector128.Create((sbyte)32);
+    }
+
     private static float DotQ3_K(ReadOnlySpan<byte> w, ReadOnlySpan<byte> xq, int n)
     {
         ref byte wr = ref MemoryMarshal.GetReference(w);
         ref byte xr = ref MemoryMarshal.GetReference(xq);
-        Span<int> scales = stackalloc int[16];
         float sum = 0;
         for (int i = 0; i < n / 256; i++)
         {
             ref byte b = ref Unsafe.Add(ref wr, i * 110);
             ref byte y = ref Unsafe.Add(ref xr, i * 292);
-            ReferenceKernels.GetScalesQ3_K(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, 96), 12), scales);
+            var scales = ScalesQ3_K(ref b);
             var acc = Vector256<int>.Zero;
-            int offset = 0;
             for (int c = 0; c < 8; c++)
-            {
-                int s0 = scales[2 * c], s1 = scales[2 * c + 1];
-                acc += ScaledChunkDot(ChunkQ3_K(ref b, c), ref Unsafe.Add(ref y, 4 + 32 * c), (short)s0, (short)s1);
-                offset += s0 * BlockSum(ref y, 2 * c) + s1 * BlockSum(ref y, 2 * c + 1);
-            }
+                acc += ScaledChunkDot(ChunkQ3_K(ref b, c), ref Unsafe.Add(ref y, 4 + 32 * c), scales.GetElement(2 * c), scales.GetElement(2 * c + 1));
+            // Σ scale_k · bsum_k in one vpmaddwd: the unsigned quants carry +4, so subtract 4 of these.
+            var bsums = Vector256.LoadUnsafe(ref y, 260).AsInt16();
+            int offset = Vector256.Sum(Avx2.MultiplyAddAdjacent(bsums, Avx2.ConvertToVector256Int16(scales)));
             float d = ReadSingle(ref y) * ReadHalf(ref Unsafe.Add(ref b, 108));
             sum += d * (Vector256.Sum(acc) - 4 * offset);
         }
@@ -217,14 +229,13 @@ public static partial class FastKernels
     {
         ref byte s = ref MemoryMarshal.GetReference(src);
         ref float o = ref MemoryMarshal.GetReference(dst);
-        Span<int> scales = stackalloc int[16];
         for (int i = 0; i < dst.Length / 256; i++)
         {
             ref byte b = ref Unsafe.Add(ref s, i * 110);
             float d = ReadHalf(ref Unsafe.Add(ref b, 108));
-            ReferenceKernels.GetScalesQ3_K(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, 96), 12), scales);
+            var scales = ScalesQ3_K(ref b);
             for (int c = 0; c < 8; c++)
-                StoreChunk(ChunkQ3_K(ref b, c), 4, d * scales[2 * c], d * scales[2 * c + 1], ref Unsafe.Add(ref o, i * 256 + 32 * c));
+                StoreChunk(ChunkQ3_K(ref b, c), 4, d * scales.GetElement(2 * c), d * scales.GetElement(2 * c + 1), ref Unsafe.Add(ref o, i * 256 + 32 * c));
         }
     }
 

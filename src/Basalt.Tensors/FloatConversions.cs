@@ -1,0 +1,69 @@
+using System.Buffers.Binary;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+
+namespace Basalt.Tensors;
+
+/// <summary>
+/// Conversions between f32 and the 16-bit float formats, matching ggml bit for bit: IEEE half with round-to-nearest-even,
+/// and bf16 as ggml's <c>ggml_compute_fp32_to_bf16</c> rounds it (nearest-even, NaN forced quiet, subnormals kept).
+/// </summary>
+public static class FloatConversions
+{
+    /// <summary>Widens an IEEE binary16 bit pattern to f32 exactly (a signalling NaN comes back quiet, as F16C does).</summary>
+    public static float HalfToSingle(ushort bits)
+    {
+        // Moving exponent and mantissa into f32 position and multiplying by 2^112 rebiases the exponent (15 -> 127)
+        // and, for subnormal halves, normalises them; both are exact. Only Inf/NaN (exponent 31) need patching.
+        uint magnitude = (uint)(bits & 0x7FFF) << 13;
+        uint sign = (uint)(bits & 0x8000) << 16;
+        if (magnitude >= 0x0F800000u)
+        {
+            uint special = magnitude | 0x7F800000u;
+            if (magnitude != 0x0F800000u) special |= 0x00400000u;
+            return BitConverter.UInt32BitsToSingle(special | sign);
+        }
+        float value = BitConverter.UInt32BitsToSingle(magnitude) * 5.192296858534828e33f; // 2^112
+        return BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(value) | sign);
+    }
+
+    /// <summary>Rounds an f32 to the nearest IEEE binary16 (ties to even), as <c>_cvtss_sh(x, 0)</c> does.</summary>
+    public static ushort SingleToHalf(float value) => BitConverter.HalfToUInt16Bits((Half)value);
+
+    /// <summary>Widens a bf16 bit pattern to f32 (exact: bf16 is the top half of an f32).</summary>
+    public static float BFloat16ToSingle(ushort bits) => BitConverter.UInt32BitsToSingle((uint)bits << 16);
+
+    /// <summary>Rounds an f32 to bf16 with ties to even; NaNs keep their top payload bits and are made quiet.</summary>
+    public static ushort SingleToBFloat16(float value)
+    {
+        uint u = BitConverter.SingleToUInt32Bits(value);
+        if ((u & 0x7FFFFFFFu) > 0x7F800000u) return (ushort)((u >> 16) | 64);
+        return (ushort)((u + (0x7FFFu + ((u >> 16) & 1))) >> 16);
+    }
+
+    /// <summary>Reads a little-endian binary16 at the start of <paramref name="src"/> as f32.</summary>
+    public static float ReadHalf(ReadOnlySpan<byte> src) => HalfToSingle(BinaryPrimitives.ReadUInt16LittleEndian(src));
+
+    /// <summary>Writes <paramref name="value"/> rounded to binary16, little-endian.</summary>
+    public static void WriteHalf(Span<byte> dst, float value) => BinaryPrimitives.WriteUInt16LittleEndian(dst, SingleToHalf(value));
+
+    /// <summary>Widens <c>dst.Length</c> little-endian halves from <paramref name="src"/>, vectorised where the hardware allows.</summary>
+    public static void ConvertHalfToSingle(ReadOnlySpan<byte> src, Span<float> dst)
+    {
+        var halves = MemoryMarshal.Cast<byte, Half>(src[..(dst.Length * 2)]);
+        if (BitConverter.IsLittleEndian)
+        {
+            // TensorPrimitives widens with F16C/AVX-512 where present; binary16 -> binary32 is exact, so this agrees
+            // with HalfToSingle for every finite and infinite input.
+            TensorPrimitives.ConvertToSingle(halves, dst);
+            return;
+        }
+        for (int i = 0; i < dst.Length; i++) dst[i] = ReadHalf(src[(2 * i)..]);
+    }
+
+    /// <summary>Widens <c>dst.Length</c> little-endian bf16 values from <paramref name="src"/>.</summary>
+    public static void ConvertBFloat16ToSingle(ReadOnlySpan<byte> src, Span<float> dst)
+    {
+        for (int i = 0; i < dst.Length; i++) dst[i] = BFloat16ToSingle(BinaryPrimitives.ReadUInt16LittleEndian(src[(2 * i)..]));
+    }
+}

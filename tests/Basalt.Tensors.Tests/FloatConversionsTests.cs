@@ -1,0 +1,64 @@
+namespace Basalt.Tensors.Tests;
+
+public class FloatConversionsTests
+{
+    [Fact]
+    public void HalfToSingle_MatchesSystemHalf_ForEveryNonNaNPattern()
+    {
+        for (int bits = 0; bits <= 0xFFFF; bits++)
+        {
+            var half = BitConverter.UInt16BitsToHalf((ushort)bits);
+            if (Half.IsNaN(half))
+            {
+                Assert.True(float.IsNaN(FloatConversions.HalfToSingle((ushort)bits)));
+                continue;
+            }
+            Assert.Equal(BitConverter.SingleToUInt32Bits((float)half), BitConverter.SingleToUInt32Bits(FloatConversions.HalfToSingle((ushort)bits)));
+        }
+    }
+
+    [Fact]
+    public void SingleToHalf_RoundsToNearestEven()
+    {
+        // 1 + 2^-11 is exactly halfway between 1 and the next half (1 + 2^-10): ties go to the even mantissa (1).
+        Assert.Equal(0x3C00, FloatConversions.SingleToHalf(1 + MathF.Pow(2, -11)));
+        // 1 + 3·2^-11 is halfway between 1 + 2^-10 (odd) and 1 + 2^-9 (even).
+        Assert.Equal(0x3C02, FloatConversions.SingleToHalf(1 + 3 * MathF.Pow(2, -11)));
+        Assert.Equal(0x7C00, FloatConversions.SingleToHalf(65520f));
+        Assert.Equal(0x7BFF, FloatConversions.SingleToHalf(65519f));
+        Assert.Equal(0x0001, FloatConversions.SingleToHalf(MathF.Pow(2, -24)));
+    }
+
+    [Fact]
+    public void BFloat16_RoundTripsAndRoundsToNearestEven()
+    {
+        Assert.Equal(0x3F80, FloatConversions.SingleToBFloat16(1.0f));
+        // 0x3F808000 is halfway between 0x3F80 and 0x3F81: the even one wins; one ulp more rounds up.
+        Assert.Equal(0x3F80, FloatConversions.SingleToBFloat16(BitConverter.UInt32BitsToSingle(0x3F808000)));
+        Assert.Equal(0x3F82, FloatConversions.SingleToBFloat16(BitConverter.UInt32BitsToSingle(0x3F818000)));
+        Assert.Equal(0x3F81, FloatConversions.SingleToBFloat16(BitConverter.UInt32BitsToSingle(0x3F808001)));
+        // Subnormals are rounded, not flushed, as in current ggml.
+        Assert.Equal(0x0001, FloatConversions.SingleToBFloat16(BitConverter.UInt32BitsToSingle(0x00010000)));
+        // NaN keeps its top bits and is forced quiet.
+        Assert.Equal(0x7F80 | 64, FloatConversions.SingleToBFloat16(BitConverter.UInt32BitsToSingle(0x7F800001)));
+        for (int bits = 0; bits <= 0xFFFF; bits++)
+        {
+            float f = FloatConversions.BFloat16ToSingle((ushort)bits);
+            if (!float.IsNaN(f)) Assert.Equal(bits, FloatConversions.SingleToBFloat16(f));
+        }
+    }
+
+    [Fact]
+    public void ConvertHalfToSingle_AgreesWithScalar()
+    {
+        var rng = new Random(7);
+        var src = new byte[2 * 300];
+        for (int i = 0; i < 300; i++) BitConverter.TryWriteBytes(src.AsSpan(2 * i), FloatConversions.SingleToHalf((float)(rng.NextDouble() * 200 - 100)));
+        for (int n = 0; n <= 300; n += 7)
+        {
+            var fast = new float[n];
+            FloatConversions.ConvertHalfToSingle(src, fast);
+            for (int i = 0; i < n; i++) Assert.Equal(FloatConversions.ReadHalf(src.AsSpan(2 * i)), fast[i]);
+        }
+    }
+}

@@ -17,7 +17,7 @@ internal sealed class ForwardState
         Gate = new float[2 * c.FeedForwardLength];
         Up = new float[c.FeedForwardLength];
         Logits = new float[c.VocabSize];
-        Scratch = new float[Math.Max(Math.Max(c.EmbeddingLength, c.FeedForwardLength), c.QDim)];
+        MaxInputWidth = Math.Max(Math.Max(c.EmbeddingLength, c.FeedForwardLength), c.QDim);
     }
 
     public float[] X { get; }          // [n_embd] residual stream
@@ -32,5 +32,5 @@ internal sealed class ForwardState
     public float[] Gate { get; }       // [2 n_ff] gate (or fused gate|up) activations
     public float[] Up { get; }         // [n_ff]
     public float[] Logits { get; }     // [n_vocab]
-    public float[] Scratch { get; }    // one dequantized weight row
+    public int MaxInputWidth { get; }  // widest input of any matrix product
 }

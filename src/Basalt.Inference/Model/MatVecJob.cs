@@ -2,23 +2,28 @@ using Basalt.Tensors.Threading;
 
 namespace Basalt.Inference.Model;
 
-/// <summary>y = W·x with the rows split across a worker pool. Each row is computed the same way whatever the thread count, so results do not depend on it.</summary>
-internal sealed class MatVecJob(int threads, int maxCols) : IParallelJob
+/// <summary>
+/// y = W·x: the input is converted once into the weight type's activation format, then the rows are
+/// split across a worker pool. Each row is computed the same way whatever the thread count, so
+/// results do not depend on it.
+/// </summary>
+internal sealed class MatVecJob(int maxCols) : IParallelJob
 {
-    private readonly float[][] _scratch = Enumerable.Range(0, threads).Select(_ => new float[maxCols]).ToArray();
+    // F32 activations are the widest format: 4 bytes per element.
+    private readonly byte[] _xq = new byte[maxCols * sizeof(float)];
     private WeightTensor? _w;
-    private float[] _x = [];
     private float[] _y = [];
 
     public void Run(WorkerPool? pool, WeightTensor w, float[] x, float[] y)
     {
+        w.QuantizeInput(x, _xq);
         // Below this many rows, waking the workers costs more than the work.
         if (pool is null || pool.ThreadCount == 1 || w.Rows < 64)
         {
-            w.MatVec(x, y, _scratch[0]);
+            w.MatVec(_xq, y, 0, w.Rows);
             return;
         }
-        (_w, _x, _y) = (w, x, y);
+        (_w, _y) = (w, y);
         pool.Run(this);
         _w = null;
     }
@@ -26,6 +31,6 @@ internal sealed class MatVecJob(int threads, int maxCols) : IParallelJob
     public void Execute(int thread, int threadCount)
     {
         var (start, end) = WorkerPool.Share(_w!.Rows, thread, threadCount);
-        if (end > start) _w.MatVec(_x, _y.AsSpan(start, end - start), _scratch[thread], start, end);
+        if (end > start) _w.MatVec(_xq, _y.AsSpan(start, end - start), start, end);
     }
 }

@@ -31,7 +31,7 @@ public sealed class Sequence
         _s = new ForwardState(_c with { ContextLength = n });
         _cache = new KvCache(_c, n, f16Cache);
         _pool = runtime;
-        _matVec = new MatVecJob(runtime?.ThreadCount ?? 1, _s.Scratch.Length);
+        _matVec = new MatVecJob(_s.MaxInputWidth);
     }
 
     private void MatVec(WeightTensor w, float[] x, float[] y) => _matVec.Run(_pool, w, x, y);
@@ -129,6 +129,9 @@ public sealed class Sequence
         float scale = 1f / MathF.Sqrt(hd);
         var scores = _s.Scores.AsSpan(0, pos + 1);
         var cached = _s.Head.AsSpan(0, hd);
+        // With an F16 cache ggml multiplies in F16: it rounds the query and the attention weights to
+        // F16 too. Doing the same keeps log-probs within a few hundredths of llama.cpp's.
+        if (_cache.UsesF16) RoundToHalf(_s.Q);
         for (int h = 0; h < _c.HeadCount; h++)
         {
             var q = _s.Q.AsSpan(h * hd, hd);
@@ -139,6 +142,7 @@ public sealed class Sequence
                 scores[t] = TensorPrimitives.Dot(q, cached) * scale;
             }
             VectorOps.Softmax(scores);
+            if (_cache.UsesF16) RoundToHalf(scores);
             var output = _s.Attention.AsSpan(h * hd, hd);
             output.Clear();
             for (int t = 0; t <= pos; t++)
@@ -147,6 +151,11 @@ public sealed class Sequence
                 TensorPrimitives.MultiplyAdd(cached, scores[t], output, output);
             }
         }
+    }
+
+    private static void RoundToHalf(Span<float> values)
+    {
+        for (int i = 0; i < values.Length; i++) values[i] = (float)(Half)values[i];
     }
 
     /// <summary>Gated feed-forward: down(act(gate·x) ⊙ up·x), result in Xb.</summary>

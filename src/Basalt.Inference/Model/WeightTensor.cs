@@ -1,6 +1,6 @@
-using System.Numerics.Tensors;
 using Basalt.Gguf;
 using Basalt.Tensors;
+using Basalt.Tensors.Quants;
 
 namespace Basalt.Inference.Model;
 
@@ -43,17 +43,34 @@ public sealed unsafe class WeightTensor
     public ReadOnlySpan<byte> Row(int row) => new(_data + (long)row * RowBytes, RowBytes);
 
     /// <summary>Row <paramref name="row"/> as floats.</summary>
-    public void ReadRow(int row, Span<float> destination) => RowDequantizer.Dequantize(Type, Row(row), destination[..Cols]);
+    public void ReadRow(int row, Span<float> destination) => FastKernels.Dequantize(Type, Row(row), destination[..Cols]);
 
-    /// <summary>y = W·x for rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>), using <paramref name="scratch"/> (≥ Cols floats) for one dequantized row.</summary>
-    public void MatVec(ReadOnlySpan<float> x, Span<float> y, Span<float> scratch, int rowStart = 0, int rowEnd = -1)
+    /// <summary>Bytes that <see cref="QuantizeInput"/> writes: the activation format this weight type multiplies with.</summary>
+    public int QuantizedInputBytes => ActivationFormat.RowBytes(Type, Cols);
+
+    /// <summary>
+    /// Converts an input vector once into the form the row kernels multiply with (Q8_0, Q8_1 or Q8_K
+    /// blocks for quantized weights, as ggml does), so every row reuses it.
+    /// </summary>
+    public void QuantizeInput(ReadOnlySpan<float> x, Span<byte> xq) => FastKernels.QuantizeActivations(Type, x[..Cols], xq[..QuantizedInputBytes]);
+
+    /// <summary>y[r - rowStart] = row r · x for rows [rowStart, rowEnd), with x prepared by <see cref="QuantizeInput"/>.</summary>
+    public void MatVec(ReadOnlySpan<byte> xq, Span<float> y, int rowStart, int rowEnd)
     {
-        if (rowEnd < 0) rowEnd = Rows;
-        var row = scratch[..Cols];
-        for (int r = rowStart; r < rowEnd; r++)
+        var input = xq[..QuantizedInputBytes];
+        for (int r = rowStart; r < rowEnd; r++) y[r - rowStart] = FastKernels.DotQuantized(Type, Row(r), input);
+    }
+
+    /// <summary>The plain reference product y = W·x: every row dequantized with the scalar kernels, dotted in double.</summary>
+    public void MatVecReference(ReadOnlySpan<float> x, Span<float> y)
+    {
+        var row = new float[Cols];
+        for (int r = 0; r < Rows; r++)
         {
-            ReadRow(r, row);
-            y[r - rowStart] = TensorPrimitives.Dot(row, x[..Cols]);
+            ReferenceKernels.Dequantize(Type, Row(r), row);
+            double sum = 0;
+            for (int i = 0; i < Cols; i++) sum += (double)row[i] * x[i];
+            y[r] = (float)sum;
         }
     }
 

@@ -14,11 +14,13 @@ internal static class PerplexityCommand
         var file = new Option<string>("--file", "-f") { Description = "UTF-8 text to evaluate.", Required = true };
         var ctx = new Option<int>("--ctx-size", "-c") { Description = "Tokens per chunk (llama-perplexity's -c).", DefaultValueFactory = _ => 512 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
-        var command = new Command("perplexity", "Perplexity of a model over a text, the way llama-perplexity computes it.") { model, file, ctx, json };
+        var threads = ThreadsOption.Create();
+        var command = new Command("perplexity", "Perplexity of a model over a text, the way llama-perplexity computes it.") { model, file, ctx, threads, json };
         command.SetAction((parse, cancellationToken) =>
         {
             string text = TextInput.ReadUtf8File(parse.GetRequiredValue(file));
             using var m = TransformerModel.Load(ModelLocator.Resolve(parse.GetRequiredValue(model)));
+            using var runtime = ThreadsOption.CreateRuntime(parse.GetValue(threads));
             int n = parse.GetValue(ctx);
             if (n < 4 || n > m.Config.ContextLength)
                 throw new CliUsageException($"--ctx-size must be between 4 and the model's context length {m.Config.ContextLength}; got {n}.");
@@ -28,7 +30,7 @@ internal static class PerplexityCommand
             PerplexityResult r;
             try
             {
-                r = PerplexityEvaluator.Evaluate(m, text, n, progress, cancellationToken);
+                r = PerplexityEvaluator.Evaluate(m, text, n, runtime, progress, cancellationToken);
             }
             catch (ArgumentException e) when (e is not ArgumentOutOfRangeException)
             {

@@ -21,6 +21,7 @@ public static class BasaltCli
             TokenizeCommand.Create(stdout),
             PerplexityCommand.Create(stdout, stderr),
             GenerateCommand.Create(stdout, stderr),
+            BenchCommand.Create(stdout),
         };
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };

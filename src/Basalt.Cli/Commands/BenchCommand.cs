@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Basalt.Inference.Model;
+
+namespace Basalt.Cli.Commands;
+
+/// <summary>
+/// <c>basalt bench -m MODEL [-p 128] [-n 64] [-t THREADS] [-r REPS] [--json]</c>, measured the way
+/// llama-bench does: ppN is N prompt tokens as one batch from an empty cache, tgN is N tokens
+/// generated one at a time; each is repeated R times after one warm-up run and reported as mean ± standard deviation.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var model = new Option<string>("--model", "-m") { Description = "Path to a .gguf file, or a model name in the data directory.", Required = true };
+        var pp = new Option<int>("--n-prompt", "-p") { Description = "Prompt tokens processed as one batch (0 = skip).", DefaultValueFactory = _ => 128 };
+        var tg = new Option<int>("--n-gen", "-n") { Description = "Tokens generated one at a time (0 = skip).", DefaultValueFactory = _ => 64 };
+        var reps = new Option<int>("--repetitions", "-r") { Description = "Measured repetitions after the warm-up.", DefaultValueFactory = _ => 5 };
+        var threads = ThreadsOption.Create();
+        var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var command = new Command("bench", "Prompt-processing and generation speed, measured like llama-bench.") { model, pp, tg, reps, threads, json };
+        command.SetAction(parse =>
+        {
+            int nPrompt = parse.GetValue(pp), nGen = parse.GetValue(tg), r = parse.GetValue(reps);
+            if (nPrompt < 0 || nGen < 0 || nPrompt + nGen == 0) throw new CliUsageException("-p and -n must be 0 or more, and not both 0.");
+            if (r < 1) throw new CliUsageException($"--repetitions must be at least 1; got {r}.");
+            string path = ModelLocator.Resolve(parse.GetRequiredValue(model));
+            using var m = TransformerModel.Load(path);
+            using var runtime = ThreadsOption.CreateRuntime(parse.GetValue(threads));
+            int ctx = Math.Max(nPrompt, nGen) + 1;
+            if (ctx > m.Config.ContextLength) throw new CliUsageException($"-p/-n need a context of {ctx}; the model holds {m.Config.ContextLength}.");
+            var sequence = new Sequence(m, ctx, runtime: runtime);
+            var random = new Random(42); // llama-bench feeds random tokens; the values do not affect speed
+            int[] tokens = Enumerable.Range(0, Math.Max(nPrompt, 1)).Select(_ => random.Next(m.Config.VocabSize)).ToArray();
+
+            var ppRates = nPrompt > 0 ? Measure(r, () => { sequence.Reset(); sequence.Process(tokens.AsSpan(0, nPrompt)); }, nPrompt) : null;
+            var tgRates = nGen > 0 ? Measure(r, () =>
+            {
+                sequence.Reset();
+                int next = tokens[0];
+                for (int i = 0; i < nGen; i++) next = ArgMax(sequence.Process([next]));
+            }, nGen) : null;
+
+            long weightBytes = WeightBytesPerToken(m);
+            double? gbs = tgRates is null ? null : weightBytes * Mean(tgRates) / 1e9;
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(stdout, w =>
+                {
+                    w.WriteString("model", path);
+                    w.WriteNumber("threads", runtime.ThreadCount);
+                    w.WriteNumber("n_prompt", nPrompt);
+                    w.WriteNumber("n_gen", nGen);
+                    w.WriteNumber("repetitions", r);
+                    if (ppRates is not null) { w.WriteNumber("pp_tok_s", Mean(ppRates)); w.WriteNumber("pp_tok_s_stddev", StdDev(ppRates)); }
+                    if (tgRates is not null) { w.WriteNumber("tg_tok_s", Mean(tgRates)); w.WriteNumber("tg_tok_s_stddev", StdDev(tgRates)); }
+                    w.WriteNumber("weight_bytes_per_token", weightBytes);
+                    if (gbs is double g) w.WriteNumber("tg_read_gb_s", g);
+                });
+            }
+            else
+            {
+                var inv = CultureInfo.InvariantCulture;
+                stdout.WriteLine($"| model | size | threads | test | t/s |");
+                stdout.WriteLine($"| --- | ---: | ---: | ---: | ---: |");
+                string name = Path.GetFileName(path), size = $"{weightBytes / 1048576.0:F2} MiB";
+                if (ppRates is not null) stdout.WriteLine(string.Create(inv, $"| {name} | {size} | {runtime.ThreadCount} | pp{nPrompt} | {Mean(ppRates):F2} ± {StdDev(ppRates):F2} |"));
+                if (tgRates is not null) stdout.WriteLine(string.Create(inv, $"| {name} | {size} | {runtime.ThreadCount} | tg{nGen} | {Mean(tgRates):F2} ± {StdDev(tgRates):F2} |"));
+                if (gbs is double g) stdout.WriteLine(string.Create(inv, $"generation reads {weightBytes / 1e6:F1} MB of weights per token: {g:F2} GB/s"));
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static double[] Measure(int reps, Action run, int tokens)
+    {
+        run(); // warm-up: JIT, page faults, caches
+        var rates = new double[reps];
+        for (int i = 0; i < reps; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            run();
+            rates[i] = tokens / clock.Elapsed.TotalSeconds;
+        }
+        return rates;
+    }
+
+    /// <summary>Bytes of weights one decode step reads: every matrix once (the embedding only one row).</summary>
+    private static long WeightBytesPerToken(TransformerModel m)
+    {
+        long total = m.File.Tensors.Sum(t => t.ByteSize);
+        var embd = m.File.FindTensor("token_embd.weight");
+        bool tied = m.File.FindTensor("output.weight") is null;
+        return embd is null || tied ? total : total - embd.ByteSize + embd.ByteSize / m.Config.VocabSize;
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> logits)
+    {
+        int best = 0;
+        for (int i = 1; i < logits.Length; i++) if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+
+    private static double Mean(double[] xs) => xs.Average();
+
+    private static double StdDev(double[] xs)
+    {
+        if (xs.Length < 2) return 0;
+        double mean = xs.Average();
+        return Math.Sqrt(xs.Sum(x => (x - mean) * (x - mean)) / (xs.Length - 1));
+    }
+}

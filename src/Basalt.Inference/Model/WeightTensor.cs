@@ -61,17 +61,15 @@ public sealed unsafe class WeightTensor
         for (int r = rowStart; r < rowEnd; r++) y[r - rowStart] = FastKernels.DotQuantized(Type, Row(r), input);
     }
 
-    /// <summary>The plain reference product y = W·x: every row dequantized with the scalar kernels, dotted in double.</summary>
+    /// <summary>
+    /// The plain reference product y = W·x on the scalar kernels: x is converted to the weight type's
+    /// activation format as ggml does, then each row is dotted with it.
+    /// </summary>
     public void MatVecReference(ReadOnlySpan<float> x, Span<float> y)
     {
-        var row = new float[Cols];
-        for (int r = 0; r < Rows; r++)
-        {
-            ReferenceKernels.Dequantize(Type, Row(r), row);
-            double sum = 0;
-            for (int i = 0; i < Cols; i++) sum += (double)row[i] * x[i];
-            y[r] = (float)sum;
-        }
+        var xq = new byte[QuantizedInputBytes];
+        ReferenceKernels.QuantizeActivations(Type, x[..Cols], xq);
+        for (int r = 0; r < Rows; r++) y[r] = ReferenceKernels.DotQuantized(Type, Row(r), xq);
     }
 
     /// <summary>A vector tensor (norm weight or bias) as floats.</summary>

@@ -63,6 +63,7 @@ public sealed class GgufWriter
         var info = MakeInfo(name, dimensions, type, offset: 0);
         if (data.Length != info.ByteSize)
             throw new ArgumentException($"Tensor '{name}' ({type}, {info.ShapeText}) needs {info.ByteSize} bytes of data, got {data.Length}.", nameof(data));
+        if (!_tensorNames.Add(name)) throw new ArgumentException($"Tensor '{name}' was already added.", nameof(name));
         _tensors.Add(new PendingTensor(info, data, null));
         return this;
     }
@@ -197,7 +198,7 @@ public sealed class GgufWriter
         return order;
     }
 
-    private GgufTensorInfo MakeInfo(string name, long[] dimensions, GgmlType type, long offset)
+    private static GgufTensorInfo MakeInfo(string name, long[] dimensions, GgmlType type, long offset)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(dimensions);
@@ -207,7 +208,6 @@ public sealed class GgufWriter
         if (dimensions.Any(d => d <= 0)) throw new ArgumentException($"Tensor '{name}' has a non-positive dimension.", nameof(dimensions));
         if (dimensions[0] % info.BlockSize != 0)
             throw new ArgumentException($"Tensor '{name}' row length {dimensions[0]} is not a multiple of the {type} block size {info.BlockSize}.", nameof(dimensions));
-        if (!_tensorNames.Add(name)) throw new ArgumentException($"Tensor '{name}' was already added.", nameof(name));
         return new GgufTensorInfo(name, (long[])dimensions.Clone(), type, offset);
     }
 

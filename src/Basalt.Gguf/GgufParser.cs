@@ -153,7 +153,7 @@ internal static class GgufParser
     private static string[] ReadStrings(ref GgufCursor c, string key, int n)
     {
         var result = new string[n];
-        for (int i = 0; i < n; i++) result[i] = c.ReadString($"element {i} of '{key}'");
+        for (int i = 0; i < n; i++) result[i] = c.ReadString(key, element: i);
         return result;
     }
 

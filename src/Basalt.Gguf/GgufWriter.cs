@@ -70,7 +70,8 @@ public sealed class GgufWriter
 
     /// <summary>
     /// Writes a copy of an open file: the same version, metadata, tensor infos (offsets included) and
-    /// tensor data. Gaps between tensors, if the source has any, are written as zeros.
+    /// tensor data. Bytes that belong to no tensor (padding, gaps, anything after the last tensor's
+    /// padding) are written the way llama.cpp writes them: zeros, up to the next aligned boundary.
     /// </summary>
     public static void Copy(GgufFile source, Stream destination)
     {

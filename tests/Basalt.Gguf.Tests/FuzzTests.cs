@@ -14,9 +14,9 @@ public sealed class FuzzTests
     public static TheoryData<string, int, int> Files() => new()
     {
         // file, truncations sampled past the first 4 KiB, mutated copies
-        { "models/stories260K.gguf", 400, 3000 },
-        { "models/quant/tiny-random-256.Q4_K.gguf", 400, 3000 },
-        { "testdata/tokenizers/ggml-vocab-llama-spm.gguf", 150, 600 },
+        { "models/stories260K.gguf", 1000, 10000 },
+        { "models/quant/tiny-random-256.Q4_K.gguf", 1000, 10000 },
+        { "testdata/tokenizers/ggml-vocab-llama-spm.gguf", 500, 2000 },
     };
 
     /// <summary>Slowest single parse allowed; a reader that loops on bad input trips it.</summary>

@@ -216,7 +216,7 @@ internal static class GgufParser
             if (!GgmlTypeInfo.TryGet(typeId, out var info))
                 throw c.Error(typeAt, $"a known ggml type id for '{name}'", typeId.ToString());
             if (dims[0] % info.BlockSize != 0)
-                throw c.Error(dimsAt, $"a row length of '{name}' that is a multiple of the {info.Type} block size {info.BlockSize}", dims[0].ToString());
+                throw c.Error(dimsAt + 4, $"a row length of '{name}' that is a multiple of the {info.Type} block size {info.BlockSize}", dims[0].ToString());
 
             long offsetAt = c.Position;
             ulong offset = c.ReadU64($"the data offset of '{name}'");

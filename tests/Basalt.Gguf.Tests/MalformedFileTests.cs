@@ -178,7 +178,7 @@ public sealed class MalformedFileTests
     public void RowNotAWholeNumberOfBlocks()
     {
         var bytes = OneTensor([16], (uint)GgmlType.Q4_0, 0, out int infoAt, out _, out _).ToArray();
-        AssertRejected(bytes, infoAt + 8 + 1, "block size 32");
+        AssertRejected(bytes, infoAt + 8 + 1 + 4, "block size 32");
     }
 
     [Fact]

@@ -69,14 +69,24 @@ internal unsafe struct GgufCursor(byte* data, long length, string file)
         return (long)n;
     }
 
-    public string ReadString(string what)
+    public string ReadString(string what) => ReadString(what, element: -1);
+
+    /// <summary>
+    /// Reads a length-prefixed UTF-8 string. With <paramref name="element"/> at zero or above the
+    /// string is that element of the array <paramref name="what"/>; the description is only built
+    /// when there is an error, because vocab arrays hold hundreds of thousands of strings.
+    /// </summary>
+    public string ReadString(string what, long element)
     {
         long at = Position;
-        ulong len = ReadU64($"the length of {what}");
+        if (Remaining < 8)
+            throw Error(at, $"8 more byte(s) for the length of {Describe(what, element)}", $"end of file after {Remaining} byte(s)");
+        ulong len = BinaryPrimitives.ReadUInt64LittleEndian(new ReadOnlySpan<byte>(data + Position, 8));
+        Position += 8;
         if (len > (ulong)Remaining)
-            throw Error(at, $"a length for {what} within the {Remaining} byte(s) left", len.ToString());
+            throw Error(at, $"a length for {Describe(what, element)} within the {Remaining} byte(s) left", len.ToString());
         if (len > int.MaxValue)
-            throw Error(at, $"a length for {what} under 2 GiB", len.ToString());
+            throw Error(at, $"a length for {Describe(what, element)} under 2 GiB", len.ToString());
         var bytes = new ReadOnlySpan<byte>(data + Position, (int)len);
         string s;
         try
@@ -85,11 +95,13 @@ internal unsafe struct GgufCursor(byte* data, long length, string file)
         }
         catch (DecoderFallbackException e)
         {
-            throw Error(Position + Math.Max(0, e.Index), $"valid UTF-8 in {what}", $"byte 0x{(e.BytesUnknown is { Length: > 0 } b ? b[0] : 0):X2}", e);
+            throw Error(Position + Math.Max(0, e.Index), $"valid UTF-8 in {Describe(what, element)}", $"byte 0x{(e.BytesUnknown is { Length: > 0 } b ? b[0] : 0):X2}", e);
         }
         Position += (long)len;
         return s;
     }
+
+    private static string Describe(string what, long element) => element < 0 ? what : $"element {element} of '{what}'";
 
     public readonly ReadOnlySpan<byte> Slice(long offset, int count) => new(data + offset, count);
 }

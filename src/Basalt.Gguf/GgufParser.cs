@@ -37,6 +37,7 @@ internal static class GgufParser
 
         var entries = new List<KeyValuePair<string, GgufValue>>((int)kvCount);
         var keys = new HashSet<string>(StringComparer.Ordinal);
+        long alignmentTypeAt = -1;
         for (long i = 0; i < kvCount; i++)
         {
             long at = c.Position;
@@ -44,18 +45,19 @@ internal static class GgufParser
             if (!keys.Add(key)) throw c.Error(at, "unique metadata keys", $"a second '{key}'");
             long typeAt = c.Position;
             var type = ReadType(ref c, $"the type of '{key}'");
+            if (key == "general.alignment") alignmentTypeAt = typeAt;
             var value = ReadValue(ref c, type, key, typeAt, depth: 0);
             entries.Add(new(key, new GgufValue(type, value)));
         }
         var metadata = new GgufMetadata(entries);
 
-        int alignment = ReadAlignment(ref c, metadata);
-        var tensors = ReadTensorInfos(ref c, tensorCount, alignment);
+        int alignment = ReadAlignment(ref c, metadata, alignmentTypeAt);
+        var tensors = ReadTensorInfos(ref c, tensorCount, alignment, out var offsetFieldsAt);
 
         long dataOffset = AlignUp(c.Position, alignment);
         if (tensors.Count > 0 && dataOffset > c.Length)
             throw c.Error(c.Position, $"tensor data from byte {dataOffset}", $"end of file at byte {c.Length}");
-        CheckTensorExtents(ref c, tensors, dataOffset);
+        CheckTensorExtents(ref c, tensors, offsetFieldsAt, dataOffset);
         return new Result(version, metadata, tensors, alignment, dataOffset);
     }
 
@@ -151,7 +153,7 @@ internal static class GgufParser
     private static string[] ReadStrings(ref GgufCursor c, string key, int n)
     {
         var result = new string[n];
-        for (int i = 0; i < n; i++) result[i] = c.ReadString($"element {i} of '{key}'");
+        for (int i = 0; i < n; i++) result[i] = c.ReadString(key, element: i);
         return result;
     }
 
@@ -171,18 +173,22 @@ internal static class GgufParser
         _ => 12, // nested array: element type + count
     };
 
-    private static int ReadAlignment(ref GgufCursor c, GgufMetadata metadata)
+    private static int ReadAlignment(ref GgufCursor c, GgufMetadata metadata, long typeAt)
     {
         var v = metadata.Find("general.alignment");
         if (v is null) return GgufFile.DefaultAlignment;
-        if (v.Value is not uint a || a == 0 || (a & (a - 1)) != 0 || a > (1u << 30))
-            throw c.Error(c.Position, "general.alignment as a UInt32 power of two", $"{v.Type} {v}");
+        // Point at the type tag when the type is wrong, at the number when the number is.
+        if (v.Value is not uint a)
+            throw c.Error(typeAt, "general.alignment of type UInt32", $"{v.Type} {v}");
+        if (a == 0 || (a & (a - 1)) != 0 || a > (1u << 30))
+            throw c.Error(typeAt + 4, "general.alignment as a power of two up to 2^30", a.ToString());
         return (int)a;
     }
 
-    private static List<GgufTensorInfo> ReadTensorInfos(ref GgufCursor c, long count, int alignment)
+    private static List<GgufTensorInfo> ReadTensorInfos(ref GgufCursor c, long count, int alignment, out List<long> offsetFieldsAt)
     {
         var tensors = new List<GgufTensorInfo>((int)count);
+        offsetFieldsAt = new List<long>((int)count);
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (long i = 0; i < count; i++)
         {
@@ -210,35 +216,44 @@ internal static class GgufParser
             if (!GgmlTypeInfo.TryGet(typeId, out var info))
                 throw c.Error(typeAt, $"a known ggml type id for '{name}'", typeId.ToString());
             if (dims[0] % info.BlockSize != 0)
-                throw c.Error(dimsAt, $"a row length of '{name}' that is a multiple of the {info.Type} block size {info.BlockSize}", dims[0].ToString());
+                throw c.Error(dimsAt + 4, $"a row length of '{name}' that is a multiple of the {info.Type} block size {info.BlockSize}", dims[0].ToString());
 
             long offsetAt = c.Position;
             ulong offset = c.ReadU64($"the data offset of '{name}'");
             if (offset > long.MaxValue || offset % (ulong)alignment != 0)
                 throw c.Error(offsetAt, $"a data offset for '{name}' that is a multiple of {alignment}", offset.ToString());
             tensors.Add(new GgufTensorInfo(name, dims, info.Type, (long)offset));
+            offsetFieldsAt.Add(offsetAt);
         }
         return tensors;
     }
 
-    private static void CheckTensorExtents(ref GgufCursor c, List<GgufTensorInfo> tensors, long dataOffset)
+    /// <summary>
+    /// Checks every tensor's data lies inside the file and no two overlap. Errors point at the
+    /// tensor info's offset field, since that is the number that is wrong.
+    /// </summary>
+    private static void CheckTensorExtents(ref GgufCursor c, List<GgufTensorInfo> tensors, List<long> offsetFieldsAt, long dataOffset)
     {
         long available = c.Length - dataOffset;
-        foreach (var t in tensors)
+        for (int i = 0; i < tensors.Count; i++)
         {
+            var t = tensors[i];
             var info = GgmlTypeInfo.Of(t.Type);
             long blocks = t.ElementCount / info.BlockSize;
             if (blocks > available / info.BytesPerBlock || t.Offset > available - blocks * info.BytesPerBlock)
-                throw c.Error(dataOffset + t.Offset, $"{blocks * (decimal)info.BytesPerBlock} byte(s) of data for '{t.Name}' inside the file",
-                    $"end of file at byte {c.Length}");
+                throw c.Error(offsetFieldsAt[i],
+                    $"{blocks * (decimal)info.BytesPerBlock} byte(s) of data for '{t.Name}' inside the file (data section at byte {dataOffset})",
+                    $"offset {t.Offset}, which ends past the end of file at byte {c.Length}");
         }
-        var sorted = tensors.OrderBy(t => t.Offset).ToList();
-        for (int i = 1; i < sorted.Count; i++)
+        var order = Enumerable.Range(0, tensors.Count).OrderBy(i => tensors[i].Offset).ToList();
+        for (int k = 1; k < order.Count; k++)
         {
-            var prev = sorted[i - 1];
-            if (prev.Offset + prev.ByteSize > sorted[i].Offset)
-                throw c.Error(dataOffset + sorted[i].Offset, $"the data of '{sorted[i].Name}' to start after '{prev.Name}' ends at byte {dataOffset + prev.Offset + prev.ByteSize}",
-                    "overlapping tensor data");
+            var prev = tensors[order[k - 1]];
+            var next = tensors[order[k]];
+            long prevEnd = prev.Offset + prev.ByteSize;
+            if (prevEnd > next.Offset)
+                throw c.Error(offsetFieldsAt[order[k]], $"the data of '{next.Name}' to start at or after offset {prevEnd}, where '{prev.Name}' ends",
+                    $"offset {next.Offset} (overlapping tensor data)");
         }
     }
 

@@ -13,7 +13,10 @@ public static class BasaltCli
     public const int UserError = 1;
 
     /// <summary>Runs the command line, writing results to <paramref name="stdout"/> and errors to <paramref name="stderr"/>.</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, Console.In, stdout, stderr);
+
+    /// <summary>Runs the command line with <paramref name="stdin"/> as the conversation input of <c>run</c> and <c>chat</c>.</summary>
+    public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand("Basalt: run foundation models on machines you own.")
         {
@@ -22,6 +25,8 @@ public static class BasaltCli
             PerplexityCommand.Create(stdout, stderr),
             GenerateCommand.Create(stdout, stderr),
             BenchCommand.Create(stdout),
+            RunCommand.Create(stdin, stdout, stderr),
+            ChatCommand.Create(stdin, stdout, stderr),
         };
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };

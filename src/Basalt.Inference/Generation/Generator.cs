@@ -73,15 +73,17 @@ public sealed class Generator(TransformerModel model)
     }
 
     /// <summary>Streams the generation as it happens; the loop runs on a worker thread and honours cancellation within one step.</summary>
+    /// <remarks><paramref name="onCompleted"/> receives the result (counts, finish reason, timings) before the stream ends.</remarks>
     public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(Sequence sequence, string prompt, SamplerChain sampler, GenerationOptions options,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        Action<GenerationResult>? onCompleted = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var channel = Channel.CreateUnbounded<GenerationUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var worker = Task.Run(() =>
         {
             try
             {
-                Generate(sequence, prompt, sampler, options, u => channel.Writer.TryWrite(u), cancellationToken);
+                var result = Generate(sequence, prompt, sampler, options, u => channel.Writer.TryWrite(u), cancellationToken);
+                onCompleted?.Invoke(result);
                 channel.Writer.Complete();
             }
             catch (Exception e)

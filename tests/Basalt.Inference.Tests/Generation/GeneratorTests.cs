@@ -102,7 +102,7 @@ public sealed class GeneratorTests : IDisposable
         var expected = Run("The little dog", Greedy, new GenerationOptions { MaxTokens = 30 }).Text;
         var text = new System.Text.StringBuilder();
         await foreach (var u in new Generator(_model).GenerateAsync(new Sequence(_model, 256), "The little dog",
-            SamplerChain.Create(Greedy, _model.Config.VocabSize), new GenerationOptions { MaxTokens = 30 }, TestContext.Current.CancellationToken))
+            SamplerChain.Create(Greedy, _model.Config.VocabSize), new GenerationOptions { MaxTokens = 30 }, cancellationToken: TestContext.Current.CancellationToken))
             text.Append(u.Text);
         Assert.Equal(expected, text.ToString());
     }

@@ -1,0 +1,101 @@
+using System.Text.Json;
+
+namespace Basalt.Cli.Tests;
+
+public sealed class GenerateCommandTests
+{
+    private static string Stories => SharedData.Path("models", "stories260K.gguf");
+
+    [Fact]
+    public void JsonFollowsTheContractAndGreedyMatchesLlamaCpp()
+    {
+        var (exit, stdout, stderr) = CliRunner.Run("generate", "-m", Stories, "-p", "Once upon a time", "-n", "16", "--temperature", "0", "--logprobs", "3", "--json");
+        Assert.True(exit == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Equal([1, 403, 407, 261, 378], root.GetProperty("prompt_tokens").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal([432, 383, 286, 261, 376, 298, 315, 421], root.GetProperty("tokens").EnumerateArray().Take(8).Select(e => e.GetInt32()));
+        Assert.StartsWith(", there was a little girl named Lily", root.GetProperty("text").GetString());
+        Assert.Equal("length", root.GetProperty("finish_reason").GetString());
+        var timings = root.GetProperty("timings");
+        foreach (var field in new[] { "prompt_ms", "gen_ms", "prompt_tok_s", "gen_tok_s" }) Assert.True(timings.GetProperty(field).GetDouble() > 0, field);
+        var logprobs = root.GetProperty("logprobs");
+        Assert.Equal(16, logprobs.GetArrayLength());
+        var first = logprobs[0].EnumerateArray().ToList();
+        Assert.Equal(3, first.Count);
+        Assert.Equal(432, first[0].GetProperty("id").GetInt32());
+        Assert.True(first[0].GetProperty("logprob").GetDouble() >= first[1].GetProperty("logprob").GetDouble());
+    }
+
+    [Fact]
+    public void StopSequenceEndsWithStop()
+    {
+        var (exit, stdout, _) = CliRunner.Run("generate", "-m", Stories, "-p", "Once upon a time", "-n", "64", "--temperature", "0", "--stop", "Lily", "--json");
+        Assert.Equal(0, exit);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal("stop", doc.RootElement.GetProperty("finish_reason").GetString());
+        Assert.Equal(", there was a little girl named ", doc.RootElement.GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public void PromptLongerThanTheContextIsAClearError()
+    {
+        var (exit, stdout, stderr) = CliRunner.Run("generate", "-m", Stories, "-p", string.Concat(Enumerable.Repeat("Once upon a time ", 40)), "-c", "32", "--json");
+        Assert.Equal(BasaltCli.UserError, exit);
+        Assert.Equal("", stdout);
+        Assert.Contains("context holds 32", stderr);
+    }
+
+    [Fact]
+    public void RunStreamsACompletionForAModelWithoutTemplate()
+    {
+        var (exit, stdout, stderr) = CliRunner.Run("run", Stories, "Once upon a time", "-n", "12", "--temperature", "0");
+        Assert.True(exit == 0, stderr);
+        Assert.StartsWith("Once upon a time, there was a little girl named Lily", stdout);
+        Assert.Contains("tok/s", stderr);
+    }
+
+    [Fact]
+    public void ChatReadsTurnsUntilBye()
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int exit = BasaltCli.Run(["chat", SharedData.Path("models", "arch", "phi3-tiny-random.gguf"), "-n", "4", "--temperature", "0"],
+            new StringReader("Hi\n/clear\nAgain\n/bye\nignored\n"), stdout, stderr);
+        Assert.True(exit == 0, stderr.ToString());
+        Assert.Equal(2, stderr.ToString().Split('\n').Count(l => l.Contains("tok/s")));
+        Assert.Contains("(conversation cleared)", stderr.ToString());
+    }
+
+    [Fact]
+    public void BenchJsonHasTheContractFields()
+    {
+        var (exit, stdout, stderr) = CliRunner.Run("bench", "-m", Stories, "-p", "16", "-n", "8", "-r", "2", "-t", "1", "--json");
+        Assert.True(exit == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.True(doc.RootElement.GetProperty("pp_tok_s").GetDouble() > 0);
+        Assert.True(doc.RootElement.GetProperty("tg_tok_s").GetDouble() > 0);
+        Assert.Equal(1, doc.RootElement.GetProperty("threads").GetInt32());
+    }
+
+    [Fact]
+    public void PerplexityJsonHasTheContractFields()
+    {
+        string text = string.Concat(Enumerable.Repeat("Once upon a time, there was a little girl named Lily. She loved to play outside. ", 12));
+        string path = Path.GetTempFileName();
+        File.WriteAllText(path, text);
+        try
+        {
+            var (exit, stdout, stderr) = CliRunner.Run("perplexity", "-m", Stories, "-f", path, "-c", "64", "--json");
+            Assert.True(exit == 0, stderr);
+            using var doc = JsonDocument.Parse(stdout);
+            Assert.InRange(doc.RootElement.GetProperty("perplexity").GetDouble(), 1.0, 50.0);
+            Assert.True(doc.RootElement.GetProperty("chunks").GetInt32() >= 2);
+            Assert.True(doc.RootElement.GetProperty("tokens").GetInt32() >= 128);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

@@ -22,6 +22,7 @@ public static class BasaltCli
             PerplexityCommand.Create(stdout, stderr),
             GenerateCommand.Create(stdout, stderr),
             BenchCommand.Create(stdout),
+            ServeCommand.Create(stderr),
         };
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };

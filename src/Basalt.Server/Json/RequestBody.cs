@@ -16,9 +16,11 @@ internal static class RequestBody
         catch (JsonException e)
         {
             string? param = ParamOf(e.Path);
-            string where = param is null ? "" : $" at '{param}'";
-            throw new ApiException(System.Net.HttpStatusCode.BadRequest,
-                $"The request body is not valid JSON for this endpoint{where}: {FirstLine(e.Message)}", param: param, code: "invalid_json");
+            // The serializer's own message names CLR types; the client needs the field and what was wrong.
+            string message = param is null
+                ? $"The request body is not valid JSON: {FirstLine(e.Message)}"
+                : $"'{param}' is malformed or has the wrong type (e.g. a string where a number belongs).";
+            throw new ApiException(System.Net.HttpStatusCode.BadRequest, message, param: param, code: "invalid_json");
         }
         return body ?? throw new ApiException(System.Net.HttpStatusCode.BadRequest, "The request body must be a JSON object.", code: "invalid_json");
     }

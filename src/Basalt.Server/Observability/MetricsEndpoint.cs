@@ -32,6 +32,14 @@ internal static class MetricsEndpoint
         text.Append("basalt_active_sequences ").Append(engines.Sum(e => e.Engine.ActiveSequences)).Append('\n');
         foreach (var (name, engine) in engines)
             text.Append("basalt_active_sequences{model=\"").Append(Escape(name)).Append("\"} ").Append(engine.ActiveSequences).Append('\n');
+        Header(text, "basalt_engine_requests_total", "counter", "Generations by outcome, in the engines of loaded models.");
+        var counters = engines.Select(e => e.Engine.Counters).ToList();
+        foreach (var (outcome, value) in new[]
+        {
+            ("completed", counters.Sum(c => c.Completed)), ("cancelled", counters.Sum(c => c.Cancelled)),
+            ("failed", counters.Sum(c => c.Failed)), ("rejected", counters.Sum(c => c.Rejected)),
+        })
+            text.Append("basalt_engine_requests_total{outcome=\"").Append(outcome).Append("\"} ").Append(value).Append('\n');
         Header(text, "basalt_decode_steps_total", "counter", "Batched decode steps run by loaded engines.");
         text.Append("basalt_decode_steps_total ").Append(engines.Sum(e => e.Engine.Counters.DecodeSteps)).Append('\n');
 

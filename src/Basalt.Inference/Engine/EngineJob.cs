@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Basalt.Inference.Generation;
+using Basalt.Inference.Model;
+using Basalt.Inference.Sampling;
+using Basalt.Tokenizers;
+
+namespace Basalt.Inference.Engine;
+
+/// <summary>
+/// One request inside the engine: its prompt, sampler, the sequence it decodes in once admitted, and
+/// the channel its updates go to. Everything but <see cref="TryCancelQueued"/> runs on the loop thread.
+/// </summary>
+internal sealed class EngineJob
+{
+    private const int Queued = 0, Running = 1, Done = 2;
+
+    private readonly Channel<EngineUpdate> _updates =
+        Channel.CreateUnbounded<EngineUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly StopSequenceMatcher _stops;
+    private readonly long _enqueuedAt = Stopwatch.GetTimestamp();
+    private long _admittedAt, _promptDoneAt;
+    private int _state;
+    private StreamingDetokenizer? _detokenizer;
+
+    public EngineJob(EngineRequest request, int[] promptTokens, SamplerChain sampler, CancellationToken cancellationToken)
+    {
+        Request = request;
+        PromptTokens = promptTokens;
+        Sampler = sampler;
+        CancellationToken = cancellationToken;
+        _stops = new StopSequenceMatcher(request.StopSequences);
+    }
+
+    public EngineRequest Request { get; }
+    public int[] PromptTokens { get; }
+    public SamplerChain Sampler { get; }
+    public CancellationToken CancellationToken { get; }
+    public ChannelReader<EngineUpdate> Updates => _updates.Reader;
+
+    /// <summary>The sequence it decodes in, from admission to finish.</summary>
+    public Sequence? Sequence { get; private set; }
+
+    /// <summary>Logits to sample the next token from; [n_vocab].</summary>
+    public float[] Logits { get; private set; } = [];
+
+    /// <summary>The last sampled token, fed to the model in the next step.</summary>
+    public int PendingToken { get; private set; }
+
+    /// <summary>Whether the pending token still has to go through the model before sampling again.</summary>
+    public bool NeedsStep { get; private set; }
+
+    public int Generated { get; private set; }
+
+    /// <summary>The hook that answers a cancellation while queued; dropped when the job ends.</summary>
+    public CancellationTokenRegistration Registration { get; set; }
+
+    /// <summary>Moves a queued job to running; false when it was cancelled while waiting.</summary>
+    public bool TryStart() => Interlocked.CompareExchange(ref _state, Running, Queued) == Queued;
+
+    /// <summary>Ends a job that is still waiting in the queue (from the canceller's thread).</summary>
+    public bool TryCancelQueued()
+    {
+        if (Interlocked.CompareExchange(ref _state, Done, Queued) != Queued) return false;
+        WriteFinal(FinishReason.Cancelled, "");
+        return true;
+    }
+
+    /// <summary>Processes the prompt in <paramref name="sequence"/>, leaving logits to sample from.</summary>
+    public void Prefill(Sequence sequence, float[] logits, Tokenizer tokenizer)
+    {
+        _admittedAt = Stopwatch.GetTimestamp();
+        Sequence = sequence;
+        Logits = logits;
+        _detokenizer = new StreamingDetokenizer(tokenizer);
+        foreach (int t in PromptTokens) Sampler.Accept(t);
+        sequence.Process(PromptTokens).CopyTo(logits);
+        _promptDoneAt = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>
+    /// Samples, streams and checks the stop conditions for one token (the per-token half of
+    /// <see cref="Generator"/>); returns the finish reason when the job is over.
+    /// </summary>
+    public FinishReason? SampleNext(Vocabulary vocabulary, int maxTokens)
+    {
+        NeedsStep = false;
+        if (Generated >= maxTokens) return FinishReason.Length;
+        var top = Request.TopLogProbs > 0 ? LogProbs.TopK(Logits, Request.TopLogProbs) : null;
+        int token = Sampler.Sample(Logits);
+        if (vocabulary.IsEndOfGeneration(token)) return FinishReason.Eos;
+        TokenLogProb? own = Request.LogProbs ? new TokenLogProb(token, LogProbs.LogProbOf(Logits, token)) : null;
+        Generated++;
+        string piece = _stops.Push(_detokenizer!.Push(token));
+        _updates.Writer.TryWrite(new EngineUpdate(token, piece, own, top));
+        if (_stops.Stopped) return FinishReason.Stop;
+        if (Generated >= maxTokens || Sequence!.Length >= Sequence.Capacity) return FinishReason.Length;
+        PendingToken = token;
+        NeedsStep = true;
+        return null;
+    }
+
+    /// <summary>Sends the final update (with any held-back text) and closes the channel.</summary>
+    public void Finish(FinishReason reason)
+    {
+        Volatile.Write(ref _state, Done);
+        string tail = reason == FinishReason.Stop || _detokenizer is null ? "" : _stops.Push(_detokenizer.Flush()) + _stops.Flush();
+        WriteFinal(reason, tail);
+    }
+
+    /// <summary>Ends the job with an error its reader will see.</summary>
+    public void Fail(Exception error)
+    {
+        Volatile.Write(ref _state, Done);
+        _updates.Writer.TryComplete(error);
+        Registration.Unregister();
+    }
+
+    private void WriteFinal(FinishReason reason, string tail)
+    {
+        long now = Stopwatch.GetTimestamp();
+        long admitted = _admittedAt == 0 ? now : _admittedAt;
+        long promptDone = _promptDoneAt == 0 ? now : _promptDoneAt;
+        var usage = new EngineUsage(PromptTokens.Length, Generated,
+            Stopwatch.GetElapsedTime(_enqueuedAt, admitted),
+            Stopwatch.GetElapsedTime(admitted, promptDone),
+            Stopwatch.GetElapsedTime(promptDone, now));
+        _updates.Writer.TryWrite(new EngineUpdate(-1, tail) { FinishReason = reason, Usage = usage });
+        _updates.Writer.TryComplete();
+        Registration.Unregister();
+    }
+
+    /// <summary>Hands back the sequence for reuse.</summary>
+    public Sequence? ReleaseSequence()
+    {
+        var s = Sequence;
+        Sequence = null;
+        return s;
+    }
+}

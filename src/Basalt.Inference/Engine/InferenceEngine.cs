@@ -1,0 +1,246 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Basalt.Inference.Generation;
+using Basalt.Inference.Model;
+using Basalt.Inference.Sampling;
+
+namespace Basalt.Inference.Engine;
+
+/// <summary>
+/// Serves many generations over one model with continuous batching. One loop thread owns the model:
+/// each iteration it admits waiting requests (processing their prompts), runs one
+/// <see cref="BatchDecoder.Step"/> over every active sequence, and samples, streams and finishes each.
+/// Callers never touch the model: they <see cref="Submit"/> a request and read its channel of updates.
+/// </summary>
+public sealed class InferenceEngine : IDisposable
+{
+    private readonly TransformerModel _model;
+    private readonly EngineOptions _options;
+    private readonly int _contextLength;
+    private readonly Channel<EngineJob> _queue;
+    private readonly List<EngineJob> _active = [];
+    private readonly Stack<Sequence> _freeSequences = new();
+    private readonly Stack<float[]> _freeLogits = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _loop;
+    private int _queueDepth, _activeCount, _disposed;
+    private long _submitted, _rejected, _completed, _cancelled, _failed, _promptTokens, _generatedTokens, _steps;
+
+    /// <summary>Starts the loop thread over <paramref name="model"/>, which the engine uses but does not own.</summary>
+    public InferenceEngine(TransformerModel model, EngineOptions? options = null)
+    {
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        _options = options ?? new EngineOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxActiveSequences, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.QueueCapacity, 1, nameof(options));
+        int max = model.Config.ContextLength;
+        _contextLength = _options.ContextLength is int n
+            ? (n >= 1 && n <= max ? n : throw new ArgumentOutOfRangeException(nameof(options), n, $"Context length must be between 1 and the model's {max}."))
+            : Math.Min(max, 4096);
+        _queue = Channel.CreateBounded<EngineJob>(new BoundedChannelOptions(_options.QueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        });
+        _loop = new Thread(Run) { IsBackground = true, Name = "basalt-engine" };
+        _loop.Start();
+    }
+
+    /// <summary>The model being served.</summary>
+    public TransformerModel Model => _model;
+
+    /// <summary>Tokens each sequence holds, prompt included.</summary>
+    public int ContextLength => _contextLength;
+
+    /// <summary>Sequences being decoded now.</summary>
+    public int ActiveSequences => Volatile.Read(ref _activeCount);
+
+    /// <summary>Requests waiting for a slot.</summary>
+    public int QueueDepth => Volatile.Read(ref _queueDepth);
+
+    /// <summary>Running totals since the engine started.</summary>
+    public EngineCounters Counters => new(Interlocked.Read(ref _submitted), Interlocked.Read(ref _rejected),
+        Interlocked.Read(ref _completed), Interlocked.Read(ref _cancelled), Interlocked.Read(ref _failed),
+        Interlocked.Read(ref _promptTokens), Interlocked.Read(ref _generatedTokens), Interlocked.Read(ref _steps));
+
+    /// <summary>
+    /// Queues <paramref name="request"/> and returns the channel its updates arrive on; the last update
+    /// has a finish reason, and errors found once the request runs (such as a
+    /// <see cref="ContextOverflowException"/>) complete the channel with that exception. Cancelling
+    /// <paramref name="cancellationToken"/> ends the request within one decode step.
+    /// </summary>
+    /// <exception cref="EngineBusyException">The queue is full.</exception>
+    /// <exception cref="ArgumentException">The request is malformed (empty prompt, bad limits, bad logit-bias id).</exception>
+    public ChannelReader<EngineUpdate> Submit(EngineRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (request.MaxTokens < 0) throw new ArgumentOutOfRangeException(nameof(request), request.MaxTokens, "MaxTokens must be 0 or more.");
+        if (request.TopLogProbs < 0) throw new ArgumentOutOfRangeException(nameof(request), request.TopLogProbs, "TopLogProbs must be 0 or more.");
+        // Tokenizing and building the sampler here keeps that work off the loop and reports bad input to the caller at once.
+        int[] prompt = request.PromptTokens is { } ids ? [.. ids] : _model.Tokenizer.Encode(request.Prompt ?? "", request.AddSpecial, request.ParseSpecial);
+        if (prompt.Length == 0) throw new ArgumentException("The prompt is empty and the vocabulary adds no BOS token; give at least one token of prompt.", nameof(request));
+        foreach (int t in prompt)
+            if ((uint)t >= (uint)_model.Config.VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(request), t, $"Prompt token ids must be in 0..{_model.Config.VocabSize - 1}.");
+        var sampler = SamplerChain.Create(request.Sampling, _model.Config.VocabSize);
+        var job = new EngineJob(request, prompt, sampler, cancellationToken);
+
+        Interlocked.Increment(ref _queueDepth);
+        if (!_queue.Writer.TryWrite(job))
+        {
+            Interlocked.Decrement(ref _queueDepth);
+            Interlocked.Increment(ref _rejected);
+            throw new EngineBusyException(_options.QueueCapacity);
+        }
+        Interlocked.Increment(ref _submitted);
+        // A request cancelled while queued must not wait for a slot to hear about it.
+        if (cancellationToken.CanBeCanceled)
+            job.Registration = cancellationToken.UnsafeRegister(static state =>
+            {
+                var (engine, queued) = ((InferenceEngine, EngineJob))state!;
+                if (!queued.TryCancelQueued()) return;
+                Interlocked.Decrement(ref engine._queueDepth);
+                Interlocked.Increment(ref engine._cancelled);
+            }, (this, job));
+        return job.Updates;
+    }
+
+    /// <summary>Submits <paramref name="request"/> and streams its updates, the final one included.</summary>
+    /// <exception cref="EngineBusyException">The queue is full.</exception>
+    public async IAsyncEnumerable<EngineUpdate> GenerateAsync(EngineRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var updates = Submit(request, cancellationToken);
+        // Not cancelled by the token: the engine answers a cancellation with a final update within one step.
+        await foreach (var update in updates.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            yield return update;
+    }
+
+    /// <summary>Stops the loop; requests still running or queued end with an <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _queue.Writer.TryComplete();
+        _stop.Cancel();
+        _loop.Join();
+        _stop.Dispose();
+    }
+
+    private void Run()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            if (_active.Count == 0 && !WaitForWork()) break;
+            try
+            {
+                DropCancelled();
+                Admit();
+                Step();
+            }
+            catch (Exception e)
+            {
+                // A bug in one step must not take the server down: fail what was running and keep serving.
+                foreach (var job in _active.ToArray()) End(job, e);
+            }
+        }
+        var gone = new ObjectDisposedException(nameof(InferenceEngine), "The engine was shut down.");
+        foreach (var job in _active.ToArray()) End(job, gone);
+        while (_queue.Reader.TryRead(out var queued))
+            if (queued.TryStart()) queued.Fail(gone);
+    }
+
+    private bool WaitForWork()
+    {
+        try
+        {
+            return _queue.Reader.WaitToReadAsync(_stop.Token).AsTask().GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private void DropCancelled()
+    {
+        foreach (var job in _active.ToArray())
+            if (job.CancellationToken.IsCancellationRequested) End(job, FinishReason.Cancelled);
+    }
+
+    private void Admit()
+    {
+        while (_active.Count < _options.MaxActiveSequences && _queue.Reader.TryRead(out var job))
+        {
+            if (!job.TryStart()) continue; // cancelled while queued; already answered
+            Interlocked.Decrement(ref _queueDepth);
+            _active.Add(job);
+            Volatile.Write(ref _activeCount, _active.Count);
+            if (job.CancellationToken.IsCancellationRequested)
+            {
+                End(job, FinishReason.Cancelled);
+                continue;
+            }
+            try
+            {
+                if (job.PromptTokens.Length + 1 > _contextLength)
+                    throw new ContextOverflowException(job.PromptTokens.Length + 1, _contextLength);
+                job.Prefill(RentSequence(), RentLogits(), _model.Tokenizer);
+                Interlocked.Add(ref _promptTokens, job.PromptTokens.Length);
+            }
+            catch (Exception e)
+            {
+                End(job, e);
+            }
+        }
+    }
+
+    private void Step()
+    {
+        var stepping = _active.Where(j => j.NeedsStep).ToList();
+        if (stepping.Count > 0)
+        {
+            var tokens = stepping.Select(j => j.PendingToken).ToArray();
+            BatchDecoder.Step(stepping.Select(j => j.Sequence!).ToList(), tokens, stepping.Select(j => j.Logits).ToList());
+            Interlocked.Increment(ref _steps);
+        }
+        int maxTokensDefault = _contextLength;
+        foreach (var job in _active.ToArray())
+        {
+            int before = job.Generated;
+            var finish = job.SampleNext(_model.Tokenizer.Vocabulary, job.Request.MaxTokens ?? maxTokensDefault);
+            Interlocked.Add(ref _generatedTokens, job.Generated - before);
+            if (finish is { } reason) End(job, reason);
+        }
+    }
+
+    private void End(EngineJob job, FinishReason reason)
+    {
+        job.Finish(reason);
+        Interlocked.Increment(ref reason == FinishReason.Cancelled ? ref _cancelled : ref _completed);
+        Remove(job);
+    }
+
+    private void End(EngineJob job, Exception error)
+    {
+        job.Fail(error);
+        Interlocked.Increment(ref _failed);
+        Remove(job);
+    }
+
+    private void Remove(EngineJob job)
+    {
+        _active.Remove(job);
+        Volatile.Write(ref _activeCount, _active.Count);
+        if (job.ReleaseSequence() is { } sequence)
+        {
+            sequence.Reset();
+            _freeSequences.Push(sequence);
+            _freeLogits.Push(job.Logits);
+        }
+    }
+
+    private Sequence RentSequence() =>
+        _freeSequences.TryPop(out var s) ? s : new Sequence(_model, _contextLength, _options.F16Cache, _options.Runtime);
+
+    private float[] RentLogits() => _freeLogits.TryPop(out var l) ? l : new float[_model.Config.VocabSize];
+}

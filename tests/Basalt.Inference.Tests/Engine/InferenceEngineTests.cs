@@ -1,0 +1,196 @@
+using Basalt.Inference.Engine;
+using Basalt.Inference.Generation;
+using Basalt.Inference.Model;
+using Basalt.Inference.Sampling;
+
+namespace Basalt.Inference.Tests.Engine;
+
+public sealed class InferenceEngineTests : IDisposable
+{
+    private static readonly SamplerOptions Greedy = new() { Temperature = 0 };
+    private readonly TransformerModel _model = TransformerModel.Load(SharedData.Path("models", "stories260K.gguf"));
+
+    public void Dispose() => _model.Dispose();
+
+    private static CancellationToken Timeout => TestContext.Current.CancellationToken;
+
+    private GenerationResult Reference(string prompt, int maxTokens, IReadOnlyList<string>? stops = null) =>
+        new Generator(_model).Generate(new Sequence(_model, 256), prompt, SamplerChain.Create(Greedy, _model.Config.VocabSize),
+            new GenerationOptions { MaxTokens = maxTokens, StopSequences = stops ?? [] }, cancellationToken: Timeout);
+
+    private static async Task<(List<int> Tokens, string Text, EngineUpdate Final)> Collect(InferenceEngine engine, EngineRequest request)
+    {
+        var tokens = new List<int>();
+        var text = new System.Text.StringBuilder();
+        EngineUpdate? final = null;
+        await foreach (var u in engine.GenerateAsync(request, Timeout))
+        {
+            if (u.TokenId >= 0) tokens.Add(u.TokenId);
+            text.Append(u.Text);
+            if (u.IsFinal) final = u;
+        }
+        return (tokens, text.ToString(), final ?? throw new InvalidOperationException("No final update."));
+    }
+
+    [Fact]
+    public async Task GreedyOutputEqualsGenerator()
+    {
+        using var engine = new InferenceEngine(_model, new EngineOptions { ContextLength = 256 });
+        var expected = Reference("Once upon a time", 48);
+        var (tokens, text, final) = await Collect(engine, new EngineRequest { Prompt = "Once upon a time", Sampling = Greedy, MaxTokens = 48 });
+        Assert.Equal(expected.Tokens, tokens);
+        Assert.Equal(expected.Text, text);
+        Assert.Equal(FinishReason.Length, final.FinishReason);
+        Assert.Equal(expected.PromptTokens.Length, final.Usage!.PromptTokens);
+        Assert.Equal(48, final.Usage.CompletionTokens);
+    }
+
+    [Fact]
+    public async Task StopSequenceMatchesGenerator()
+    {
+        using var engine = new InferenceEngine(_model, new EngineOptions { ContextLength = 256 });
+        var (_, text, final) = await Collect(engine, new EngineRequest { Prompt = "Once upon a time", Sampling = Greedy, MaxTokens = 64, StopSequences = ["Lily"] });
+        Assert.Equal(", there was a little girl named ", text);
+        Assert.Equal(FinishReason.Stop, final.FinishReason);
+    }
+
+    [Fact]
+    public async Task ConcurrentRequestsAreIndependent()
+    {
+        string[] prompts = ["Once upon a time", "The little dog", "Tom had a red ball", "One day", "The sun was", "Lily and Ben", "A big bird", "Mom said"];
+        var expected = prompts.Select((p, i) => Reference(p, 20 + 3 * i)).ToArray();
+        using var engine = new InferenceEngine(_model, new EngineOptions { ContextLength = 256, MaxActiveSequences = 8 });
+        var runs = prompts.Select((p, i) => Collect(engine, new EngineRequest { Prompt = p, Sampling = Greedy, MaxTokens = 20 + 3 * i })).ToArray();
+        var results = await Task.WhenAll(runs);
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            Assert.Equal(expected[i].Tokens, results[i].Tokens);
+            Assert.Equal(expected[i].Text, results[i].Text);
+        }
+        Assert.Equal(0, engine.ActiveSequences);
+        Assert.Equal(prompts.Length, engine.Counters.Completed);
+    }
+
+    [Fact]
+    public async Task MoreRequestsThanSlotsWaitAndComplete()
+    {
+        var expected = Reference("The little dog", 30);
+        using var engine = new InferenceEngine(_model, new EngineOptions { ContextLength = 256, MaxActiveSequences = 2 });
+        var results = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => Collect(engine, new EngineRequest { Prompt = "The little dog", Sampling = Greedy, MaxTokens = 30 })));
+        Assert.All(results, r => Assert.Equal(expected.Tokens, r.Tokens));
+    }
+
+    [Fact]
+    public async Task CancellationFreesTheSequence()
+    {
+        using var engine = new InferenceEngine(_model, new EngineOptions { ContextLength = 2048 });
+        using var cancel = new CancellationTokenSource();
+        var noEos = Greedy with { LogitBias = new Dictionary<int, float> { [2] = float.NegativeInfinity } };
+        var updates = engine.Submit(new EngineRequest { Prompt = "Once upon a time", Sampling = noEos }, cancel.Token);
+        int seen = 0;
+        EngineUpdate? final = null;
+        await foreach (var u in updates.ReadAllAsync(Timeout))
+        {
+            if (++seen == 5) cancel.Cancel();
+            if (u.IsFinal) final = u;
+        }
+        Assert.Equal(FinishReason.Cancelled, final!.FinishReason);
+        Assert.Equal(0, engine.ActiveSequences);
+        Assert.Equal(1, engine.Counters.Cancelled);
+
+        // The freed slot serves the next request.
+        var (tokens, _, _) = await Collect(engine, new EngineRequest { Prompt = "The little dog", Sampling = Greedy, MaxTokens = 30 });
+        Assert.Equal(Reference("The little dog", 30).Tokens, tokens);
+    }
+
+    [Fact]
+    public async Task CancelledWhileQueuedEndsAtOnce()
+    {
+        using var engine = new InferenceEngine(_model, new EngineOptions { ContextLength = 2048, MaxActiveSequences = 1 });
+        var noEos = Greedy with { LogitBias = new Dictionary<int, float> { [2] = float.NegativeInfinity } };
+        using var first = new CancellationTokenSource();
+        var running = engine.Submit(new EngineRequest { Prompt = "Once", Sampling = noEos }, first.Token);
+        await running.WaitToReadAsync(Timeout);
+        using var second = new CancellationTokenSource();
+        var queued = engine.Submit(new EngineRequest { Prompt = "Once", Sampling = noEos }, second.Token);
+        second.Cancel();
+        var last = await queued.ReadAllAsync(Timeout).LastAsync(Timeout);
+        Assert.Equal(FinishReason.Cancelled, last.FinishReason);
+        Assert.Equal(0, engine.QueueDepth);
+        first.Cancel();
+        await foreach (var _ in running.ReadAllAsync(Timeout)) { }
+        Assert.Equal(0, engine.ActiveSequences);
+    }
+
+    [Fact]
+    public async Task FullQueueRaisesEngineBusy()
+    {
+        using var engine = new InferenceEngine(_model, new EngineOptions { ContextLength = 2048, MaxActiveSequences = 1, QueueCapacity = 1 });
+        var noEos = Greedy with { LogitBias = new Dictionary<int, float> { [2] = float.NegativeInfinity } };
+        using var cancel = new CancellationTokenSource();
+        var running = engine.Submit(new EngineRequest { Prompt = "Once", Sampling = noEos }, cancel.Token);
+        await running.WaitToReadAsync(Timeout); // admitted: the queue is empty again
+        var queued = engine.Submit(new EngineRequest { Prompt = "Once", Sampling = noEos }, cancel.Token);
+        Assert.Equal(1, engine.QueueDepth);
+        Assert.Throws<EngineBusyException>(() => engine.Submit(new EngineRequest { Prompt = "Once", Sampling = noEos }, Timeout));
+        Assert.Equal(1, engine.Counters.Rejected);
+        cancel.Cancel();
+        await foreach (var _ in running.ReadAllAsync(Timeout)) { }
+        await foreach (var _ in queued.ReadAllAsync(Timeout)) { }
+        Assert.Equal(0, engine.ActiveSequences);
+        Assert.Equal(0, engine.QueueDepth);
+    }
+
+    [Fact]
+    public async Task OverlongPromptFailsOnlyThatRequest()
+    {
+        using var engine = new InferenceEngine(_model, new EngineOptions { ContextLength = 32 });
+        var expected = Reference("The little dog", 10);
+        var good = Collect(engine, new EngineRequest { Prompt = "The little dog", Sampling = Greedy, MaxTokens = 10 });
+        var bad = Collect(engine, new EngineRequest { Prompt = string.Join(' ', Enumerable.Repeat("Once upon a time", 20)), Sampling = Greedy, MaxTokens = 10 });
+        var error = await Assert.ThrowsAsync<ContextOverflowException>(() => bad);
+        Assert.Equal(32, error.Capacity);
+        Assert.Equal(expected.Tokens, (await good).Tokens);
+        var again = await Collect(engine, new EngineRequest { Prompt = "The little dog", Sampling = Greedy, MaxTokens = 10 });
+        Assert.Equal(expected.Tokens, again.Tokens);
+        Assert.Equal(1, engine.Counters.Failed);
+    }
+
+    [Fact]
+    public async Task ContextEndFinishesWithLength()
+    {
+        using var engine = new InferenceEngine(_model, new EngineOptions { ContextLength = 16 });
+        var noEos = Greedy with { LogitBias = new Dictionary<int, float> { [2] = float.NegativeInfinity } };
+        var (tokens, _, final) = await Collect(engine, new EngineRequest { Prompt = "Once upon a time", Sampling = noEos });
+        Assert.Equal(FinishReason.Length, final.FinishReason);
+        // The last token is sampled from the last position's logits and never needs a slot of its own.
+        Assert.Equal(16 + 1, final.Usage!.PromptTokens + tokens.Count);
+    }
+
+    [Fact]
+    public async Task LogProbsAreReportedPerToken()
+    {
+        using var engine = new InferenceEngine(_model, new EngineOptions { ContextLength = 64 });
+        var updates = new List<EngineUpdate>();
+        await foreach (var u in engine.GenerateAsync(new EngineRequest { Prompt = "Once", Sampling = Greedy, MaxTokens = 5, LogProbs = true, TopLogProbs = 3 }, Timeout))
+            if (!u.IsFinal) updates.Add(u);
+        Assert.Equal(5, updates.Count);
+        Assert.All(updates, u =>
+        {
+            Assert.Equal(3, u.TopLogProbs!.Count);
+            Assert.Equal(u.TopLogProbs[0].Id, u.TokenId); // greedy picks the most likely
+            Assert.Equal(u.TopLogProbs[0].LogProb, u.LogProb!.Value.LogProb, 4);
+        });
+    }
+
+    [Fact]
+    public void BadLogitBiasIsReportedToTheCaller()
+    {
+        using var engine = new InferenceEngine(_model, new EngineOptions { ContextLength = 64 });
+        Assert.ThrowsAny<ArgumentException>(() => engine.Submit(new EngineRequest
+        {
+            Prompt = "Once",
+            Sampling = Greedy with { LogitBias = new Dictionary<int, float> { [100000] = 1 } },
+        }, Timeout));
+    }
+}

@@ -41,9 +41,12 @@ public sealed class TestServer : IAsyncDisposable
         return new TestServer(app, BasaltServer.Addresses(app)[0]);
     }
 
-    public HttpClient CreateClient(string? apiKey = ApiKey)
+    public HttpClient CreateClient(string? apiKey = ApiKey, bool drainOnDispose = true)
     {
-        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+        // A client that hangs up must really close the connection: by default HttpClient drains up to
+        // 1 MB of an unread response to reuse the connection, which the server sees as a normal read.
+        var handler = new SocketsHttpHandler { MaxResponseDrainSize = drainOnDispose ? 1024 * 1024 : 0 };
+        var client = new HttpClient(handler) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
         if (apiKey is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         return client;
     }

@@ -15,6 +15,7 @@ namespace Basalt.Inference.Engine;
 public sealed class InferenceEngine : IDisposable
 {
     private readonly TransformerModel _model;
+    private readonly BatchForward _forward; // shared by every sequence, so one step is one batched forward pass
     private readonly EngineOptions _options;
     private readonly int _contextLength;
     private readonly Channel<EngineJob> _queue;
@@ -42,6 +43,7 @@ public sealed class InferenceEngine : IDisposable
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
         });
+        _forward = new BatchForward(model, _options.Runtime, Math.Max(64, _options.MaxActiveSequences));
         _loop = new Thread(Run) { IsBackground = true, Name = "basalt-engine" };
         _loop.Start();
     }
@@ -240,7 +242,7 @@ public sealed class InferenceEngine : IDisposable
     }
 
     private Sequence RentSequence() =>
-        _freeSequences.TryPop(out var s) ? s : new Sequence(_model, _contextLength, _options.F16Cache, _options.Runtime);
+        _freeSequences.TryPop(out var s) ? s : new Sequence(_forward, _contextLength, _options.F16Cache);
 
     private float[] RentLogits() => _freeLogits.TryPop(out var l) ? l : new float[_model.Config.VocabSize];
 }

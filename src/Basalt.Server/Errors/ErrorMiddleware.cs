@@ -1,3 +1,4 @@
+using Basalt.Inference.Chat;
 using System.Net;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -58,6 +59,7 @@ internal sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddlew
             "The request body is larger than this server accepts.", code: "request_too_large"),
         BadHttpRequestException bad => new ApiException((HttpStatusCode)bad.StatusCode, bad.Message),
         JsonException json => new ApiException(HttpStatusCode.BadRequest, $"Malformed JSON: {json.Message}", code: "invalid_json"),
+        TemplateException template => new ApiException(HttpStatusCode.BadRequest, $"The model's chat template rejected the messages: {template.Message}", param: "messages", code: "invalid_messages"),
         ArgumentException arg => new ApiException(HttpStatusCode.BadRequest, arg.Message, param: arg.ParamName),
         _ => new ApiException(HttpStatusCode.InternalServerError, "The server hit an internal error; it has been logged.", "server_error", code: "internal_error"),
     };

@@ -1,22 +1,27 @@
-using System.Text;
+using System.Runtime.CompilerServices;
+using Basalt.Inference.Chat;
 using Basalt.Inference.Model;
 
 namespace Basalt.Server.Prompting;
 
 /// <summary>
-/// Turns a conversation into prompt text. For now every model gets ChatML written out by hand;
-/// when the GGUF chat-template renderer lands, <see cref="Format"/> is the one place to switch to it.
+/// Turns a conversation into prompt text with the model's own chat template (ChatML when the file
+/// has none). The template is parsed once per loaded model.
 /// </summary>
 internal static class PromptFormatter
 {
-    /// <summary>The prompt for <paramref name="messages"/>, ending where the assistant's reply begins.</summary>
+    private static readonly ConditionalWeakTable<TransformerModel, ChatTemplate> Templates = [];
+
+    /// <summary>The prompt for <paramref name="messages"/>, ending where the assistant's reply begins (BOS left to the tokenizer).</summary>
+    /// <exception cref="TemplateException">The template rejected the conversation (for example, roles that do not alternate).</exception>
     public static string Format(TransformerModel model, IReadOnlyList<ChatTurn> messages)
     {
-        _ = model; // the model's own template will be read from here
-        var text = new StringBuilder();
-        foreach (var m in messages)
-            text.Append("<|im_start|>").Append(m.Role).Append('\n').Append(m.Content).Append("<|im_end|>\n");
-        text.Append("<|im_start|>assistant\n");
-        return text.ToString();
+        var template = Templates.GetValue(model, m => ChatTemplate.Detect(m.File.Metadata.GetString("tokenizer.chat_template")));
+        var vocab = model.Tokenizer.Vocabulary;
+        return template.Render(
+            messages.Select(m => new ChatMessage(m.Role, m.Content)).ToList(),
+            addGenerationPrompt: true,
+            bosToken: vocab.Bos is int bos ? vocab.Tokens[bos] : "",
+            eosToken: vocab.Eos is int eos ? vocab.Tokens[eos] : "");
     }
 }

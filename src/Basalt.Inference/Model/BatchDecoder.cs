@@ -25,10 +25,25 @@ public static class BatchDecoder
             if (s.Length >= s.Capacity) throw new ContextOverflowException(s.Length + 1, s.Capacity);
         }
         int vocab = forward.Model.Config.VocabSize;
-        var entries = new BatchEntry[Math.Min(sequences.Count, forward.MaxBatch)];
+        int batch = Math.Min(sequences.Count, forward.MaxBatch);
+        var entries = System.Buffers.ArrayPool<BatchEntry>.Shared.Rent(batch);
+        try
+        {
+            Run(forward, sequences, tokens, logits, entries, batch, vocab);
+        }
+        finally
+        {
+            Array.Clear(entries, 0, batch);
+            System.Buffers.ArrayPool<BatchEntry>.Shared.Return(entries);
+        }
+    }
+
+    private static void Run(BatchForward forward, IReadOnlyList<Sequence> sequences, ReadOnlySpan<int> tokens, IReadOnlyList<float[]> logits,
+        BatchEntry[] entries, int batch, int vocab)
+    {
         for (int done = 0; done < sequences.Count;)
         {
-            int n = Math.Min(entries.Length, sequences.Count - done);
+            int n = Math.Min(batch, sequences.Count - done);
             for (int i = 0; i < n; i++)
             {
                 var s = sequences[done + i];

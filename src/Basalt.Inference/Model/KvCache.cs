@@ -46,11 +46,8 @@ public sealed class KvCache
         int at = position * _kvDim;
         if (UsesF16)
         {
-            for (int i = 0; i < _kvDim; i++)
-            {
-                _k16![layer][at + i] = (Half)key[i];
-                _v16![layer][at + i] = (Half)value[i];
-            }
+            System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(key[.._kvDim], _k16![layer].AsSpan(at, _kvDim));
+            System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(value[.._kvDim], _v16![layer].AsSpan(at, _kvDim));
         }
         else
         {
@@ -70,8 +67,7 @@ public sealed class KvCache
         int at = position * _kvDim + offset;
         if (UsesF16)
         {
-            var src = h![layer].AsSpan(at, into.Length);
-            for (int i = 0; i < into.Length; i++) into[i] = (float)src[i];
+            System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(h![layer].AsSpan(at, into.Length), into);
         }
         else f![layer].AsSpan(at, into.Length).CopyTo(into);
     }

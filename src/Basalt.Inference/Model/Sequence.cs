@@ -13,6 +13,7 @@ public sealed class Sequence
     private readonly KvCache _cache;
     private readonly float[] _logits;
     private readonly int _vocab;
+    private BatchEntry[] _entries = [];
 
     /// <summary>
     /// Creates a sequence with room for <paramref name="contextLength"/> tokens (default: the model's
@@ -69,10 +70,12 @@ public sealed class Sequence
         if (_cache.Length + tokens.Length > _cache.Capacity)
             throw new ContextOverflowException(_cache.Length + tokens.Length, _cache.Capacity);
         bool everyToken = !allLogits.IsEmpty;
-        var entries = new BatchEntry[Math.Min(tokens.Length, _forward.MaxBatch)];
+        // Reused across calls: decoding one token at a time allocates nothing.
+        if (_entries.Length < Math.Min(tokens.Length, _forward.MaxBatch)) _entries = new BatchEntry[Math.Min(tokens.Length, _forward.MaxBatch)];
+        var entries = _entries;
         for (int done = 0; done < tokens.Length;)
         {
-            int n = Math.Min(entries.Length, tokens.Length - done);
+            int n = Math.Min(Math.Min(entries.Length, _forward.MaxBatch), tokens.Length - done);
             for (int i = 0; i < n; i++)
                 entries[i] = new BatchEntry(_cache, tokens[done + i], _cache.Length + i, everyToken || done + i == tokens.Length - 1);
             var logits = _forward.Forward(entries.AsSpan(0, n));
@@ -81,6 +84,7 @@ public sealed class Sequence
             _cache.Length += n;
             done += n;
         }
+        Array.Clear(entries, 0, Math.Min(entries.Length, tokens.Length)); // drop references to the cache
         return _logits;
     }
 

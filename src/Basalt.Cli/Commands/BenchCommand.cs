@@ -19,8 +19,9 @@ internal static class BenchCommand
         var tg = new Option<int>("--n-gen", "-n") { Description = "Tokens generated one at a time (0 = skip).", DefaultValueFactory = _ => 64 };
         var reps = new Option<int>("--repetitions", "-r") { Description = "Measured repetitions after the warm-up.", DefaultValueFactory = _ => 5 };
         var threads = ThreadsOption.Create();
+        var cacheType = CacheTypeOption.Create();
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
-        var command = new Command("bench", "Prompt-processing and generation speed, measured like llama-bench.") { model, pp, tg, reps, threads, json };
+        var command = new Command("bench", "Prompt-processing and generation speed, measured like llama-bench.") { model, pp, tg, reps, threads, json, cacheType };
         command.SetAction(parse =>
         {
             int nPrompt = parse.GetValue(pp), nGen = parse.GetValue(tg), r = parse.GetValue(reps);
@@ -31,7 +32,7 @@ internal static class BenchCommand
             using var runtime = ThreadsOption.CreateRuntime(parse.GetValue(threads));
             int ctx = Math.Max(nPrompt, nGen) + 1;
             if (ctx > m.Config.ContextLength) throw new CliUsageException($"-p/-n need a context of {ctx}; the model holds {m.Config.ContextLength}.");
-            var sequence = new Sequence(m, ctx, runtime: runtime);
+            var sequence = new Sequence(m, ctx, CacheTypeOption.IsF16(parse.GetValue(cacheType)!), runtime);
             var random = new Random(42); // llama-bench feeds random tokens; the values do not affect speed
             int[] tokens = Enumerable.Range(0, Math.Max(nPrompt, 1)).Select(_ => random.Next(m.Config.VocabSize)).ToArray();
 

@@ -29,7 +29,7 @@ internal static class ChatCommand
         return command;
     }
 
-    public static LocalChatClient CreateClient(TransformerModel m, int? ctx, int? threads, Basalt.Inference.Sampling.SamplerOptions sampling)
+    public static LocalChatClient CreateClient(TransformerModel m, int? ctx, int? threads, Basalt.Inference.Sampling.SamplerOptions sampling, bool f16Cache = true)
     {
         int threadCount = threads ?? Environment.ProcessorCount;
         if (threadCount < 1 || threadCount > 256) throw new CliUsageException($"--threads must be between 1 and 256; got {threadCount}.");
@@ -38,6 +38,7 @@ internal static class ChatCommand
             ContextLength = ContextSize.Resolve(ctx, m),
             Threads = threadCount,
             DefaultSampling = sampling,
+            F16Cache = f16Cache,
         });
     }
 }

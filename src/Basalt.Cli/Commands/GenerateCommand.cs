@@ -19,11 +19,12 @@ internal static class GenerateCommand
         var n = new Option<int>("--n-predict", "-n") { Description = "Most tokens to generate.", DefaultValueFactory = _ => 128 };
         var stop = new Option<string[]>("--stop") { Description = "Stop when this text is produced (repeatable); it is not printed.", AllowMultipleArgumentsPerToken = false };
         var threads = ThreadsOption.Create();
+        var cacheType = CacheTypeOption.Create();
         var ctx = new Option<int?>("--ctx-size", "-c") { Description = "Context length (default: the model's, at most 4096)." };
         var logprobs = new Option<int>("--logprobs") { Description = "Report the K most likely tokens' log-probs at each step.", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of streaming text." };
         var sampling = new SamplingOptions();
-        var command = new Command("generate", "Complete a raw prompt.") { model, prompt, promptFile, n, stop, threads, ctx, logprobs, json };
+        var command = new Command("generate", "Complete a raw prompt.") { model, prompt, promptFile, n, stop, threads, ctx, logprobs, json, cacheType };
         sampling.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
@@ -35,7 +36,7 @@ internal static class GenerateCommand
             var samplerOptions = sampling.Read(parse);
             using var m = TransformerModel.Load(ModelLocator.Resolve(parse.GetRequiredValue(model)));
             using var runtime = ThreadsOption.CreateRuntime(parse.GetValue(threads));
-            var sequence = new Sequence(m, ContextSize.Resolve(parse.GetValue(ctx), m), runtime: runtime);
+            var sequence = new Sequence(m, ContextSize.Resolve(parse.GetValue(ctx), m), CacheTypeOption.IsF16(parse.GetValue(cacheType)!), runtime);
             var sampler = SamplerChain.Create(samplerOptions, m.Config.VocabSize);
             var options = new GenerationOptions { MaxTokens = maxTokens, StopSequences = parse.GetValue(stop) ?? [], TopLogProbs = k };
             bool asJson = parse.GetValue(json);

@@ -15,7 +15,8 @@ internal static class PerplexityCommand
         var ctx = new Option<int>("--ctx-size", "-c") { Description = "Tokens per chunk (llama-perplexity's -c).", DefaultValueFactory = _ => 512 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var threads = ThreadsOption.Create();
-        var command = new Command("perplexity", "Perplexity of a model over a text, the way llama-perplexity computes it.") { model, file, ctx, threads, json };
+        var cacheType = CacheTypeOption.Create();
+        var command = new Command("perplexity", "Perplexity of a model over a text, the way llama-perplexity computes it.") { model, file, ctx, threads, json, cacheType };
         command.SetAction((parse, cancellationToken) =>
         {
             string text = TextInput.ReadUtf8File(parse.GetRequiredValue(file));
@@ -30,7 +31,7 @@ internal static class PerplexityCommand
             PerplexityResult r;
             try
             {
-                r = PerplexityEvaluator.Evaluate(m, text, n, runtime, progress, cancellationToken);
+                r = PerplexityEvaluator.Evaluate(m, text, n, runtime, progress, CacheTypeOption.IsF16(parse.GetValue(cacheType)!), cancellationToken);
             }
             catch (ArgumentException e) when (e is not ArgumentOutOfRangeException)
             {

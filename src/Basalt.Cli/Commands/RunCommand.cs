@@ -20,9 +20,10 @@ internal static class RunCommand
         var n = new Option<int>("--n-predict", "-n") { Description = "Most tokens to generate.", DefaultValueFactory = _ => 256 };
         var raw = new Option<bool>("--raw") { Description = "Complete the prompt as plain text even when the model has a chat template." };
         var threads = ThreadsOption.Create();
+        var cacheType = CacheTypeOption.Create();
         var ctx = new Option<int?>("--ctx-size", "-c") { Description = "Context length (default: the model's, at most 4096)." };
         var sampling = new SamplingOptions();
-        var command = new Command("run", "Run a model: answer a prompt, or chat.") { model, prompt, n, raw, threads, ctx };
+        var command = new Command("run", "Run a model: answer a prompt, or chat.") { model, prompt, n, raw, threads, ctx, cacheType };
         sampling.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -31,11 +32,12 @@ internal static class RunCommand
             using var m = TransformerModel.Load(ModelLocator.Resolve(parse.GetRequiredValue(model)));
             var samplerOptions = sampling.Read(parse);
             int maxTokens = parse.GetValue(n);
+            bool f16 = CacheTypeOption.IsF16(parse.GetValue(cacheType)!);
             bool hasTemplate = m.File.Metadata.GetString("tokenizer.chat_template") is not null;
             if (text is not null && (!hasTemplate || parse.GetValue(raw)))
-                return Complete(m, text, samplerOptions, maxTokens, parse.GetValue(ctx), parse.GetValue(threads), stdout, stderr, cancellationToken);
+                return Complete(m, text, samplerOptions, maxTokens, parse.GetValue(ctx), parse.GetValue(threads), f16, stdout, stderr, cancellationToken);
 
-            using var client = ChatCommand.CreateClient(m, parse.GetValue(ctx), parse.GetValue(threads), samplerOptions);
+            using var client = ChatCommand.CreateClient(m, parse.GetValue(ctx), parse.GetValue(threads), samplerOptions, f16);
             var options = new ChatOptions { MaxOutputTokens = maxTokens };
             if (text is null)
                 return await ChatSession.RunAsync(client, options, null, stdin, stdout, stderr, interactive: true, cancellationToken).ConfigureAwait(false);
@@ -45,11 +47,11 @@ internal static class RunCommand
         return command;
     }
 
-    private static int Complete(TransformerModel m, string prompt, SamplerOptions sampling, int maxTokens, int? ctx, int? threads,
+    private static int Complete(TransformerModel m, string prompt, SamplerOptions sampling, int maxTokens, int? ctx, int? threads, bool f16Cache,
         TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         using var runtime = ThreadsOption.CreateRuntime(threads);
-        var sequence = new Sequence(m, ContextSize.Resolve(ctx, m), runtime: runtime);
+        var sequence = new Sequence(m, ContextSize.Resolve(ctx, m), f16Cache, runtime);
         stdout.Write(prompt);
         var result = new Generator(m).Generate(sequence, prompt, SamplerChain.Create(sampling, m.Config.VocabSize),
             new GenerationOptions { MaxTokens = maxTokens }, u => { stdout.Write(u.Text); stdout.Flush(); }, cancellationToken);

@@ -65,7 +65,7 @@ public sealed class LocalChatClient : IChatClient
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var sequence = new Sequence(_model, Math.Min(_options.ContextLength ?? 4096, _model.Config.ContextLength), runtime: _pool);
+            var sequence = new Sequence(_model, Math.Min(_options.ContextLength ?? 4096, _model.Config.ContextLength), _options.F16Cache, _pool);
             GenerationResult? result = null;
             var updates = new Generator(_model).GenerateAsync(sequence, prompt, sampler, generation, r => result = r, cancellationToken);
             await foreach (var u in updates.ConfigureAwait(false))

@@ -11,6 +11,9 @@ public sealed record LocalChatClientOptions
     /// <summary>Threads for the forward pass (default: all cores).</summary>
     public int? Threads { get; init; }
 
+    /// <summary>Whether the KV cache is F16 (the default, as llama.cpp) rather than F32.</summary>
+    public bool F16Cache { get; init; } = true;
+
     /// <summary>Sampling used where <c>ChatOptions</c> leaves a value unset.</summary>
     public SamplerOptions DefaultSampling { get; init; } = new();
 

@@ -14,7 +14,7 @@ public static class PerplexityEvaluator
     /// <summary>Evaluates <paramref name="text"/> with chunks of <paramref name="contextLength"/> tokens.</summary>
     /// <exception cref="ArgumentException">The text has fewer than 2 × n_ctx tokens (llama-perplexity refuses these too).</exception>
     public static PerplexityResult Evaluate(TransformerModel model, string text, int contextLength, WorkerPool? runtime = null,
-        IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<double>? progress = null, bool f16Cache = true, CancellationToken cancellationToken = default)
     {
         if (contextLength < 4) throw new ArgumentOutOfRangeException(nameof(contextLength), contextLength, "The context must hold at least 4 tokens.");
         var vocab = model.Tokenizer.Vocabulary;
@@ -25,7 +25,7 @@ public static class PerplexityEvaluator
         int chunks = tokens.Length / contextLength;
         int first = contextLength / 2;
         int nVocab = model.Config.VocabSize;
-        var sequence = new Sequence(model, contextLength, runtime: runtime);
+        var sequence = new Sequence(model, contextLength, f16Cache, runtime);
         var logits = new float[(long)contextLength * nVocab];
         var chunk = new int[contextLength];
         var running = new List<double>(chunks);

@@ -27,6 +27,7 @@ public static class BasaltCli
             BenchCommand.Create(stdout),
             RunCommand.Create(stdin, stdout, stderr),
             ChatCommand.Create(stdin, stdout, stderr),
+            QuantizeCommand.Create(stdout, stderr),
         };
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };

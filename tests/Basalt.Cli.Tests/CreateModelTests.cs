@@ -34,7 +34,7 @@ public sealed class CreateModelTests : IDisposable
         {
             Assert.Equal(256, model.Config.EmbeddingLength);
             Assert.Equal(2, model.Config.HeadCountKv);
-            Assert.Equal(512, model.Tokenizer.Vocabulary.Tokens.Count);
+            Assert.Equal(512, model.Tokenizer.Vocabulary.Tokens.Length);
             Assert.Equal(plan.Select(t => (t.Name, t.TargetType)), model.File.Tensors.Select(t => (t.Name, t.Type)));
             var embd = model.File.FindTensor("token_embd.weight")!;
             var values = new float[embd.ElementCount];

@@ -28,6 +28,8 @@ public static class BasaltCli
             RunCommand.Create(stdin, stdout, stderr),
             ChatCommand.Create(stdin, stdout, stderr),
             ServeCommand.Create(stderr),
+            QuantizeCommand.Create(stdout, stderr),
+            CreateModelCommand.Create(stdout, stderr),
         };
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };

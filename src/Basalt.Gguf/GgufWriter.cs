@@ -8,7 +8,7 @@ namespace Basalt.Gguf;
 /// The layout matches what llama.cpp writes, so reading a llama.cpp file and writing it back yields
 /// the same bytes.
 /// </summary>
-public sealed class GgufWriter
+public sealed partial class GgufWriter
 {
     private readonly List<KeyValuePair<string, GgufValue>> _metadata = [];
     private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
@@ -150,6 +150,11 @@ public sealed class GgufWriter
 
     private static void WriteData(GgufStreamWriter w, PendingTensor pending, GgufTensorInfo info)
     {
+        if (pending.Producer is not null)
+        {
+            WriteProduced(w, pending.Producer, info);
+            return;
+        }
         if (pending.Source is null)
         {
             w.WriteBytes(pending.Data.Span);
@@ -220,5 +225,5 @@ public sealed class GgufWriter
         return (int)a;
     }
 
-    private sealed record PendingTensor(GgufTensorInfo Info, ReadOnlyMemory<byte> Data, GgufFile? Source);
+    private sealed record PendingTensor(GgufTensorInfo Info, ReadOnlyMemory<byte> Data, GgufFile? Source, Action<Stream>? Producer = null);
 }

@@ -103,7 +103,7 @@ public static partial class ReferenceKernels
     /// <summary>Rounds half away from zero, as C's <c>roundf</c>, which ggml's reference Q8_0/Q8_1 quantizers use.</summary>
     internal static float RoundAwayFromZero(float v) => MathF.Round(v, MidpointRounding.AwayFromZero);
 
-    private static void QuantizeQ8_0(ReadOnlySpan<float> x, Span<byte> dst)
+    internal static void QuantizeQ8_0(ReadOnlySpan<float> x, Span<byte> dst)
     {
         for (int i = 0; i < x.Length / 32; i++)
         {

@@ -30,6 +30,7 @@ public static class BasaltCli
             ServeCommand.Create(stderr),
             QuantizeCommand.Create(stdout, stderr),
             CreateModelCommand.Create(stdout, stderr),
+            ServeBenchCommand.Create(stdout),
         };
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
@@ -46,5 +47,5 @@ public static class BasaltCli
 
     private static bool IsUserError(Exception e) => e is GgufFormatException or TokenizerFormatException
         or FileNotFoundException or DirectoryNotFoundException or CliUsageException or UnauthorizedAccessException or IOException
-        or ModelFormatException or ContextOverflowException;
+        or ModelFormatException or ContextOverflowException or HttpRequestException;
 }

@@ -64,6 +64,14 @@ public class MatVecBenchmark
         return _y[0];
     }
 
+    /// <summary>All rows in one <see cref="FastKernels.MatVecRows"/> call, as <c>WeightTensor.MatVec</c> does.</summary>
+    [Benchmark]
+    public float MatVecRows()
+    {
+        FastKernels.MatVecRows(Type, NextCopy(), RowBytes, 0, _y.Length, _xq, _y);
+        return _y[0];
+    }
+
     private byte[] NextCopy()
     {
         var w = _copies[_next];

@@ -118,9 +118,9 @@ public static partial class FastKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe Vector512<byte> NibblePair(byte* a, byte* b)
     {
-        var both = Vector256.Create(Vector128.Load(a), Vector128.Load(b));
+        var both = Avx2.InsertVector128(Vector128.Load(a).ToVector256Unsafe(), Vector128.Load(b), 1);
         var mask = Vector256.Create((byte)0x0F);
-        return Vector512.Create(both & mask, Vector256.ShiftRightLogical(both.AsUInt16(), 4).AsByte() & mask);
+        return Avx512F.InsertVector256((both & mask).ToVector512Unsafe(), Vector256.ShiftRightLogical(both.AsUInt16(), 4).AsByte() & mask, 1);
     }
 
     private static unsafe float RowQ4_0_512(byte* row, byte* x, int blocks, byte* packed, int* bias, float* xScale, float* rowScale)
@@ -129,13 +129,16 @@ public static partial class FastKernels
         var ones = Vector512.Create((short)1);
         var acc0 = Vector512<float>.Zero;
         var acc1 = Vector512<float>.Zero;
-        int p = 0;
-        for (; p + 2 <= blocks / 2; p += 2)
+        byte* w = row, xp = packed;
+        int* bp = bias;
+        float* sp = rowScale;
+        for (int p = 0; p < blocks / 2; p++, w += 36, xp += 64, bp += 16, sp += 2)
         {
-            acc0 = PairQ4_0(row + 36 * p, packed + 64 * p, bias + 16 * p, rowScale + 2 * p, ones, acc0);
-            acc1 = PairQ4_0(row + 36 * (p + 1), packed + 64 * (p + 1), bias + 16 * (p + 1), rowScale + 2 * (p + 1), ones, acc1);
+            // Alternating accumulators keep two FMA chains in flight.
+            var next = PairQ4_0(w, xp, bp, sp, ones, acc0);
+            acc0 = acc1;
+            acc1 = next;
         }
-        if (p < blocks / 2) acc0 = PairQ4_0(row + 36 * p, packed + 64 * p, bias + 16 * p, rowScale + 2 * p, ones, acc0);
         float sum = Vector512.Sum(acc0 + acc1);
         if ((blocks & 1) != 0)
         {
@@ -162,13 +165,15 @@ public static partial class FastKernels
         var ones = Vector512.Create((short)1);
         var acc0 = Vector512<float>.Zero;
         var acc1 = Vector512<float>.Zero;
-        int p = 0;
-        for (; p + 2 <= blocks / 2; p += 2)
+        byte* w = row, xp = packed;
+        float* sp = rowScale;
+        for (int p = 0; p < blocks / 2; p++, w += 40, xp += 64, sp += 2)
         {
-            acc0 = PairQ4_1(row + 40 * p, packed + 64 * p, rowScale + 2 * p, ones, acc0);
-            acc1 = PairQ4_1(row + 40 * (p + 1), packed + 64 * (p + 1), rowScale + 2 * (p + 1), ones, acc1);
+            // Alternating accumulators keep two FMA chains in flight.
+            var next = PairQ4_1(w, xp, sp, ones, acc0);
+            acc0 = acc1;
+            acc1 = next;
         }
-        if (p < blocks / 2) acc0 = PairQ4_1(row + 40 * p, packed + 64 * p, rowScale + 2 * p, ones, acc0);
         float sum = Vector512.Sum(acc0 + acc1);
         if ((blocks & 1) != 0)
         {
@@ -193,13 +198,15 @@ public static partial class FastKernels
         var ones = Vector512.Create((short)1);
         var acc0 = Vector512<float>.Zero;
         var acc1 = Vector512<float>.Zero;
-        int p = 0;
-        for (; p + 2 <= blocks / 2; p += 2)
+        byte* w = row, xp = packed;
+        float* sp = rowScale;
+        for (int p = 0; p < blocks / 2; p++, w += 68, xp += 64, sp += 2)
         {
-            acc0 = PairQ8_0(row + 68 * p, packed + 64 * p, rowScale + 2 * p, ones, acc0);
-            acc1 = PairQ8_0(row + 68 * (p + 1), packed + 64 * (p + 1), rowScale + 2 * (p + 1), ones, acc1);
+            // Alternating accumulators keep two FMA chains in flight.
+            var next = PairQ8_0(w, xp, sp, ones, acc0);
+            acc0 = acc1;
+            acc1 = next;
         }
-        if (p < blocks / 2) acc0 = PairQ8_0(row + 68 * p, packed + 64 * p, rowScale + 2 * p, ones, acc0);
         float sum = Vector512.Sum(acc0 + acc1);
         if ((blocks & 1) != 0)
         {
@@ -213,7 +220,7 @@ public static partial class FastKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe Vector512<float> PairQ8_0(byte* w, byte* xPair, float* scales, Vector512<short> ones, Vector512<float> acc)
     {
-        var q = Vector512.Create(Vector256.Load(w + 2), Vector256.Load(w + 36)).AsSByte();
+        var q = Avx512F.InsertVector256(Vector256.Load(w + 2).ToVector512Unsafe(), Vector256.Load(w + 36), 1).AsSByte();
         var xv = Vector512.LoadAligned(xPair).AsSByte();
         // AVX-512 has no vpsignb: |w| as the unsigned side, and x negated where w is negative (w = 0 gives |w| = 0).
         var signed = Avx512BW.BlendVariable(xv, Vector512<sbyte>.Zero - xv, q);

@@ -55,11 +55,8 @@ public sealed unsafe class WeightTensor
     public void QuantizeInput(ReadOnlySpan<float> x, Span<byte> xq) => FastKernels.QuantizeActivations(Type, x[..Cols], xq[..QuantizedInputBytes]);
 
     /// <summary>y[r - rowStart] = row r · x for rows [rowStart, rowEnd), with x prepared by <see cref="QuantizeInput"/>.</summary>
-    public void MatVec(ReadOnlySpan<byte> xq, Span<float> y, int rowStart, int rowEnd)
-    {
-        var input = xq[..QuantizedInputBytes];
-        for (int r = rowStart; r < rowEnd; r++) y[r - rowStart] = FastKernels.DotQuantized(Type, Row(r), input);
-    }
+    public void MatVec(ReadOnlySpan<byte> xq, Span<float> y, int rowStart, int rowEnd) =>
+        FastKernels.MatVecRows(Type, new ReadOnlySpan<byte>(_data + (long)rowStart * RowBytes, checked((rowEnd - rowStart) * RowBytes)), RowBytes, 0, rowEnd - rowStart, xq[..QuantizedInputBytes], y);
 
     /// <summary>
     /// The plain reference product y = W·x on the scalar kernels: x is converted to the weight type's

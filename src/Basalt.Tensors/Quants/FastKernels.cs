@@ -55,33 +55,25 @@ public static partial class FastKernels
         ReferenceKernels.QuantizeActivations(weightType, x, dst);
 
     /// <summary>Dot product of one weight row with activations quantized by <see cref="QuantizeActivations"/>.</summary>
-    public static float DotQuantized(GgmlType weightType, ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> xq)
+    public static float DotQuantized(GgmlType weightType, ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> xq) =>
+        DotQuantized(weightType, weightRow, xq, IsVector512Accelerated);
+
+    /// <summary>As the public overload; <paramref name="vector512"/> false forces the AVX2 kernels (tests run both).</summary>
+    internal static float DotQuantized(GgmlType weightType, ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> xq, bool vector512)
     {
         int n = ActivationFormat.ElementCount(weightType, xq.Length);
         ReferenceKernels.CheckRow(weightType, weightRow, n);
         if (!Avx2.IsSupported) return ReferenceKernels.DotQuantized(weightType, weightRow, xq);
-        return weightType switch
-        {
-            GgmlType.F32 => DotF32(weightRow, MemoryMarshal.Cast<byte, float>(xq)),
-            GgmlType.F16 => DotF16(weightRow, MemoryMarshal.Cast<byte, float>(xq)),
-            GgmlType.BF16 => DotBF16(weightRow, MemoryMarshal.Cast<byte, float>(xq)),
-            GgmlType.Q4_0 => DotQ4_0(weightRow, xq, n),
-            GgmlType.Q4_1 => DotQ4_1(weightRow, xq, n),
-            GgmlType.Q5_0 => DotQ5_0(weightRow, xq, n),
-            GgmlType.Q5_1 => DotQ5_1(weightRow, xq, n),
-            GgmlType.Q8_0 => DotQ8_0(weightRow, xq, n),
-            GgmlType.Q2_K => DotQ2_K(weightRow, xq, n),
-            GgmlType.Q3_K => DotQ3_K(weightRow, xq, n),
-            GgmlType.Q4_K => DotQ4_K(weightRow, xq, n),
-            GgmlType.Q5_K => DotQ5_K(weightRow, xq, n),
-            GgmlType.Q6_K => DotQ6_K(weightRow, xq, n),
-            _ => throw new NotSupportedException($"No dot kernel for {weightType}."),
-        };
+        if (!vector512 || !IsVector512Accelerated) return DotQuantizedUnchecked(weightType, weightRow, xq, n);
+        // One-row MatVecRows, so a row's dot never depends on which entry point computed it.
+        Span<float> result = stackalloc float[1];
+        MatVecRows(weightType, weightRow, weightRow.Length, 0, 1, xq, result, vector512: true);
+        return result[0];
     }
 
     /// <summary>
     /// Dot product of one weight row with f32 activations, quantizing them first as ggml does. For many rows against
-    /// the same x, quantize once with <see cref="QuantizeActivations"/> and call <see cref="DotQuantized"/>.
+    /// the same x, quantize once with <see cref="QuantizeActivations"/> and call <see cref="DotQuantized(GgmlType, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>.
     /// </summary>
     public static float Dot(GgmlType weightType, ReadOnlySpan<byte> weightRow, ReadOnlySpan<float> x)
     {
@@ -111,7 +103,7 @@ public static partial class FastKernels
         {
             var xq = rented.AsSpan(0, bytes);
             QuantizeActivations(weightType, x[..cols], xq);
-            for (int r = 0; r < rows; r++) y[r] = DotQuantized(weightType, weights.Slice(r * rowBytes, rowBytes), xq);
+            MatVecRows(weightType, weights, rowBytes, 0, rows, xq, y);
         }
         finally
         {

@@ -12,7 +12,7 @@ public class DotTests
     /// Σ|terms| that a dot of this row may add up in f32: |w_i·x_i|, plus |m·x_i| for the offset formats whose dot
     /// splits w = d·q + m into two separately rounded terms.
     /// </summary>
-    private static double Magnitude(GgmlType type, byte[] row, byte[] xq, int n)
+    internal static double Magnitude(GgmlType type, byte[] row, byte[] xq, int n)
     {
         var w = new float[n];
         var x = new float[n];

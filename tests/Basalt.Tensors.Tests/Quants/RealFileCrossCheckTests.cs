@@ -35,7 +35,7 @@ public class RealFileCrossCheckTests(ITestOutputHelper output)
         [GgmlType.Q6_K] = 0.022,  // 0.0176 .. 0.0178
     };
 
-    private static string ModelPath(string type) => SharedData.GetPath("models", "quant", $"tiny-random-256.{type}.gguf");
+    private static string ModelPath(string type) => SharedData.Path("models", "quant", $"tiny-random-256.{type}.gguf");
 
     [Theory]
     [MemberData(nameof(Files))]

@@ -15,7 +15,7 @@ public class WeightQuantizerTests(ITestOutputHelper output)
 
     public static TheoryData<GgmlType> Types => new(WeightQuantizer.SupportedTypes);
 
-    private static string ModelPath(string type) => SharedData.GetPath("models", "quant", $"tiny-random-256.{type}.gguf");
+    private static string ModelPath(string type) => SharedData.Path("models", "quant", $"tiny-random-256.{type}.gguf");
 
     [Theory]
     [MemberData(nameof(Files))]

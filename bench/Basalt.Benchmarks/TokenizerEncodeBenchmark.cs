@@ -34,7 +34,7 @@ public class TokenizerEncodeBenchmark
     [GlobalSetup]
     public void Setup()
     {
-        using var file = GgufFile.Open(Path.Combine(SharedTokenizerData.Folder, $"ggml-vocab-{Vocab}.gguf"));
+        using var file = GgufFile.Open(SharedPaths.File($"testdata/tokenizers/ggml-vocab-{Vocab}.gguf"));
         _tokenizer = Tokenizer.FromGguf(file);
         _text = BenchmarkText.Value;
     }
@@ -53,33 +53,12 @@ public class TokenizerEncodeBenchmark
     {
         // All 46 cases of the llama.cpp test input; repeated until the target size is reached. Each
         // round is numbered so that the text is not one block repeated verbatim.
-        string cases = File.ReadAllText(Path.Combine(SharedTokenizerData.Folder, "ggml-vocab-gpt-2.gguf.inp"), Encoding.UTF8)
+        string cases = File.ReadAllText(SharedPaths.File("testdata/tokenizers/ggml-vocab-gpt-2.gguf.inp"), Encoding.UTF8)
             .Replace("\n__ggml_vocab_test__\n", "\n", StringComparison.Ordinal);
         var sb = new StringBuilder(TargetBytes);
         for (int round = 0; Encoding.UTF8.GetByteCount(sb.ToString()) < TargetBytes; round++)
             sb.Append("Section ").Append(round).Append(":\n").Append(cases);
         return sb.ToString();
-    }
-
-    /// <summary>Finds shared/testdata/tokenizers beside the repository, from wherever the benchmark runs.</summary>
-    private static class SharedTokenizerData
-    {
-        private static readonly Lazy<string> Root = new(Locate);
-
-        public static string Folder => Root.Value;
-
-        private static string Locate()
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            {
-                foreach (var candidate in new[] { Path.Combine(dir.FullName, "..", "shared"), Path.Combine(dir.FullName, "shared") })
-                {
-                    string folder = Path.Combine(candidate, "testdata", "tokenizers");
-                    if (Directory.Exists(folder)) return Path.GetFullPath(folder);
-                }
-            }
-            throw new DirectoryNotFoundException($"No shared/testdata/tokenizers found above {AppContext.BaseDirectory}.");
-        }
     }
 
     /// <summary>Adds the MB/s column.</summary>

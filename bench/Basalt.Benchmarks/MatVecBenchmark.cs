@@ -117,37 +117,14 @@ public class MatVecBenchmark
         return data;
     }
 
-    /// <summary>Adds the GB/s column.</summary>
+    /// <summary>Adds the GB/s column: weight bytes (10^9) consumed per second.</summary>
     private sealed class BandwidthConfig : ManualConfig
     {
-        public BandwidthConfig() => AddColumn(new BandwidthColumn());
-    }
-
-    /// <summary>Weight bytes (10^9) consumed per second, from the mean time per operation.</summary>
-    private sealed class BandwidthColumn : IColumn
-    {
-        public string Id => nameof(BandwidthColumn);
-        public string ColumnName => "GB/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "Weight bytes (10^9) read per second: matrix bytes / mean time";
-
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public bool IsAvailable(Summary summary) => true;
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+        public BandwidthConfig() => AddColumn(new RateColumn("GB/s", "Weight bytes (10^9) read per second: matrix bytes / mean time", c =>
         {
-            var stats = summary[benchmarkCase]?.ResultStatistics;
-            if (stats is null || stats.Mean <= 0) return "NA";
-            var type = (GgmlType)benchmarkCase.Parameters[nameof(Type)]!;
-            var (rows, cols) = ParseShape((string)benchmarkCase.Parameters[nameof(Shape)]!);
-            double bytes = GgmlTypeInfo.Of(type).RowBytes(cols) * (double)rows;
-            return (bytes / (stats.Mean / 1e9) / 1e9).ToString("F2", CultureInfo.InvariantCulture);
-        }
+            var type = (GgmlType)c.Parameters[nameof(Type)]!;
+            var (rows, cols) = ParseShape((string)c.Parameters[nameof(Shape)]!);
+            return GgmlTypeInfo.Of(type).RowBytes(cols) * (double)rows / 1e9;
+        }));
     }
 }

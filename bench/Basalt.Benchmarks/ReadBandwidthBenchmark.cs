@@ -61,27 +61,6 @@ public class ReadBandwidthBenchmark
 
     private sealed class Config : ManualConfig
     {
-        public Config() => AddColumn(new GigabytesPerSecond());
-    }
-
-    private sealed class GigabytesPerSecond : IColumn
-    {
-        public string Id => nameof(GigabytesPerSecond);
-        public string ColumnName => "GB/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "Bytes (10^9) read per second: buffer size / mean time";
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public bool IsAvailable(Summary summary) => true;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            var stats = summary[benchmarkCase]?.ResultStatistics;
-            return stats is null || stats.Mean <= 0 ? "NA" : (Bytes / (stats.Mean / 1e9) / 1e9).ToString("F1", CultureInfo.InvariantCulture);
-        }
+        public Config() => AddColumn(new RateColumn("GB/s", "Bytes (10^9) read per second: buffer size / mean time", _ => Bytes / 1e9));
     }
 }

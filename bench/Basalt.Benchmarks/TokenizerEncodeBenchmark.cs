@@ -64,32 +64,7 @@ public class TokenizerEncodeBenchmark
     /// <summary>Adds the MB/s column.</summary>
     private sealed class ThroughputConfig : ManualConfig
     {
-        public ThroughputConfig() => AddColumn(new ThroughputColumn());
-    }
-
-    /// <summary>UTF-8 megabytes (10^6 bytes) encoded per second, from the mean time per operation.</summary>
-    private sealed class ThroughputColumn : IColumn
-    {
-        public string Id => nameof(ThroughputColumn);
-        public string ColumnName => "MB/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => $"UTF-8 MB (10^6 bytes) encoded per second; {TextBytes:N0} bytes per operation";
-
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public bool IsAvailable(Summary summary) => true;
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            var stats = summary[benchmarkCase]?.ResultStatistics;
-            if (stats is null || stats.Mean <= 0) return "NA";
-            double seconds = stats.Mean / 1e9;
-            return (TextBytes / seconds / 1e6).ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
-        }
+        public ThroughputConfig() => AddColumn(new RateColumn("MB/s",
+            $"UTF-8 MB (10^6 bytes) encoded per second; {TextBytes:N0} bytes per operation", _ => TextBytes / 1e6));
     }
 }

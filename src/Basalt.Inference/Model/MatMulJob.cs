@@ -1,3 +1,4 @@
+using Basalt.Tensors.Quants;
 using Basalt.Tensors.Threading;
 
 namespace Basalt.Inference.Model;
@@ -40,20 +41,31 @@ internal sealed class MatMulJob : IParallelJob
         _w = null;
     }
 
+    private ReadOnlySpan<byte> Input(int i) => _xq.AsSpan(i * _xqStride, _xqStride);
+
     public void Execute(int thread, int threadCount)
     {
         var w = _w!;
         var (start, end) = WorkerPool.Share(w.Rows, thread, threadCount);
         int rows = w.Rows;
+        Span<float> four = stackalloc float[4];
+        bool fourWay = FastKernels.HasDot4(w.Type);
         for (int tile = start; tile < end; tile += RowTile)
         {
             int tileEnd = Math.Min(end, tile + RowTile);
-            for (int i = 0; i < _n; i++)
+            int i = 0;
+            // Four inputs at a time where the weight type has a four-way kernel: each weight block is
+            // unpacked once for all four, with bit-identical results to one input at a time.
+            for (; fourWay && i + 4 <= _n; i += 4)
             {
-                var xq = _xq.AsSpan(i * _xqStride, _xqStride);
-                var y = _y.AsSpan(i * rows + tile, tileEnd - tile);
-                w.MatVec(xq, y, tile, tileEnd);
+                for (int r = tile; r < tileEnd; r++)
+                {
+                    FastKernels.TryDotQuantized4(w.Type, w.Row(r), Input(i), Input(i + 1), Input(i + 2), Input(i + 3), four);
+                    for (int k = 0; k < 4; k++) _y[(i + k) * rows + r] = four[k];
+                }
             }
+            for (; i < _n; i++)
+                w.MatVec(Input(i), _y.AsSpan(i * rows + tile, tileEnd - tile), tile, tileEnd);
         }
     }
 }

@@ -132,40 +132,20 @@ public static partial class FastKernels
         return sum;
     }
 
-    private static float DotQ4_K(ReadOnlySpan<byte> w, ReadOnlySpan<byte> xq, int n)
-    {
-        ref byte wr = ref MemoryMarshal.GetReference(w);
-        ref byte xr = ref MemoryMarshal.GetReference(xq);
-        float sum = 0;
-        for (int i = 0; i < n / 256; i++)
-        {
-            ref byte b = ref Unsafe.Add(ref wr, i * 144);
-            ref byte y = ref Unsafe.Add(ref xr, i * 292);
-            var packed = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, 4), 12);
-            var acc = Vector256<int>.Zero;
-            int msum = 0;
-            for (int c = 0; c < 8; c++)
-            {
-                ReferenceKernels.GetScaleMinK4(c, packed, out int sc, out int m);
-                acc += ScaledChunkDot(ChunkQ4_K(ref b, c), ref Unsafe.Add(ref y, 4 + 32 * c), (short)sc, (short)sc);
-                msum += m * (BlockSum(ref y, 2 * c) + BlockSum(ref y, 2 * c + 1));
-            }
-            float dy = ReadSingle(ref y);
-            float dall = dy * ReadHalf(ref b);
-            float dmin = dy * ReadHalf(ref Unsafe.Add(ref b, 2));
-            sum += dall * Vector256.Sum(acc) - dmin * msum;
-        }
-        return sum;
-    }
+    private static float DotQ4_K(ReadOnlySpan<byte> w, ReadOnlySpan<byte> xq, int n) => DotQ4OrQ5_K(w, xq, n, fifthBit: false);
 
-    private static float DotQ5_K(ReadOnlySpan<byte> w, ReadOnlySpan<byte> xq, int n)
+    private static float DotQ5_K(ReadOnlySpan<byte> w, ReadOnlySpan<byte> xq, int n) => DotQ4OrQ5_K(w, xq, n, fifthBit: true);
+
+    /// <summary>Q4_K and Q5_K share scales, mins and layout; Q5_K adds a high bit per quant (and 32 bytes per block).</summary>
+    private static float DotQ4OrQ5_K(ReadOnlySpan<byte> w, ReadOnlySpan<byte> xq, int n, bool fifthBit)
     {
         ref byte wr = ref MemoryMarshal.GetReference(w);
         ref byte xr = ref MemoryMarshal.GetReference(xq);
+        int blockBytes = fifthBit ? 176 : 144;
         float sum = 0;
         for (int i = 0; i < n / 256; i++)
         {
-            ref byte b = ref Unsafe.Add(ref wr, i * 176);
+            ref byte b = ref Unsafe.Add(ref wr, i * blockBytes);
             ref byte y = ref Unsafe.Add(ref xr, i * 292);
             var packed = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, 4), 12);
             var acc = Vector256<int>.Zero;
@@ -173,7 +153,8 @@ public static partial class FastKernels
             for (int c = 0; c < 8; c++)
             {
                 ReferenceKernels.GetScaleMinK4(c, packed, out int sc, out int m);
-                acc += ScaledChunkDot(ChunkQ5_K(ref b, c), ref Unsafe.Add(ref y, 4 + 32 * c), (short)sc, (short)sc);
+                var chunk = fifthBit ? ChunkQ5_K(ref b, c) : ChunkQ4_K(ref b, c);
+                acc += ScaledChunkDot(chunk, ref Unsafe.Add(ref y, 4 + 32 * c), (short)sc, (short)sc);
                 msum += m * (BlockSum(ref y, 2 * c) + BlockSum(ref y, 2 * c + 1));
             }
             float dy = ReadSingle(ref y);

@@ -7,12 +7,15 @@ public sealed class Dot4Tests
     [Theory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
     public void FourAtOnceEqualsFourSingleDotsBitForBit(GgmlType type)
     {
         var rng = new Random(17);
+        int blockSize = GgmlTypeInfo.Of(type).BlockSize;
         foreach (int blocks in new[] { 1, 2, 3, 7, 64 })
         {
-            int n = blocks * 32;
+            int n = blocks * 32 * (blockSize / 32);
             var weights = new byte[GgmlTypeInfo.Of(type).RowBytes(n)];
             WeightQuantizer.Quantize(type, RandomFloats(rng, n), weights);
             var xq = Enumerable.Range(0, 4).Select(_ =>
@@ -30,7 +33,7 @@ public sealed class Dot4Tests
 
     [Fact]
     public void TypesWithoutAFourWayKernelSayNo() =>
-        Assert.False(FastKernels.TryDotQuantized4(GgmlType.Q4_K, new byte[144], new byte[292], new byte[292], new byte[292], new byte[292], new float[4]));
+        Assert.False(FastKernels.TryDotQuantized4(GgmlType.Q6_K, new byte[210], new byte[292], new byte[292], new byte[292], new byte[292], new float[4]));
 
     private static float[] RandomFloats(Random rng, int n) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
 }

@@ -12,6 +12,14 @@ public static class ModelLocator
             ? home
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".basalt");
 
+    /// <summary>The first model (by name) in the data directory, for commands whose MODEL is optional.</summary>
+    public static string Default()
+    {
+        string models = Path.Combine(DataDirectory, "models");
+        var first = Directory.Exists(models) ? Directory.EnumerateFiles(models, "*.gguf").Order(StringComparer.Ordinal).FirstOrDefault() : null;
+        return first ?? throw new CliUsageException($"no MODEL given and no .gguf file in {models}; pass a model path or copy one there.");
+    }
+
     /// <summary>The file for <paramref name="model"/>, or a <see cref="FileNotFoundException"/> saying where it looked.</summary>
     public static string Resolve(string model)
     {

@@ -99,3 +99,32 @@ public sealed class GenerateCommandTests
         }
     }
 }
+
+public sealed class RunDefaultModelTests
+{
+    [Fact]
+    public void RunWithoutModelUsesTheFirstModelInTheDataDirectoryOrSaysWhereItLooked()
+    {
+        string home = Path.Combine(Path.GetTempPath(), $"basalt-home-{Guid.NewGuid():N}");
+        string? before = Environment.GetEnvironmentVariable("BASALT_HOME");
+        try
+        {
+            Environment.SetEnvironmentVariable("BASALT_HOME", home);
+            var stderr = new StringWriter();
+            int exit = BasaltCli.Run(["run"], new StringReader(""), new StringWriter(), stderr);
+            Assert.Equal(BasaltCli.UserError, exit);
+            Assert.Contains(Path.Combine(home, "models"), stderr.ToString());
+
+            Directory.CreateDirectory(Path.Combine(home, "models"));
+            File.Copy(SharedData.Path("models", "stories260K.gguf"), Path.Combine(home, "models", "stories260K.gguf"));
+            var (named, stdout, err) = CliRunner.Run("run", "stories260K", "Once upon a time", "-n", "8", "--temperature", "0");
+            Assert.True(named == 0, err);
+            Assert.StartsWith("Once upon a time, there was a little girl", stdout);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("BASALT_HOME", before);
+            if (Directory.Exists(home)) Directory.Delete(home, recursive: true);
+        }
+    }
+}

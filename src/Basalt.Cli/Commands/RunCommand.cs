@@ -15,7 +15,7 @@ internal static class RunCommand
 {
     public static Command Create(TextReader stdin, TextWriter stdout, TextWriter stderr)
     {
-        var model = new Argument<string>("MODEL") { Description = "Path to a .gguf file, or a model name in the data directory." };
+        var model = new Argument<string?>("MODEL") { Description = "Path to a .gguf file, or a model name in the data directory (default: the first model there).", Arity = ArgumentArity.ZeroOrOne };
         var prompt = new Argument<string?>("PROMPT") { Description = "What to say; omit it to chat.", Arity = ArgumentArity.ZeroOrOne };
         var n = new Option<int>("--n-predict", "-n") { Description = "Most tokens to generate.", DefaultValueFactory = _ => 256 };
         var raw = new Option<bool>("--raw") { Description = "Complete the prompt as plain text even when the model has a chat template." };
@@ -27,9 +27,10 @@ internal static class RunCommand
         sampling.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            string path = parse.GetValue(model) is { } name ? ModelLocator.Resolve(name) : ModelLocator.Default();
             string? text = parse.GetValue(prompt);
             if (text is null && Console.IsInputRedirected && stdin == Console.In) text = await stdin.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
-            using var m = TransformerModel.Load(ModelLocator.Resolve(parse.GetRequiredValue(model)));
+            using var m = TransformerModel.Load(path);
             var samplerOptions = sampling.Read(parse);
             int maxTokens = parse.GetValue(n);
             bool f16 = CacheTypeOption.IsF16(parse.GetValue(cacheType)!);

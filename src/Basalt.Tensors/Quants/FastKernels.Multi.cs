@@ -8,7 +8,10 @@ namespace Basalt.Tensors.Quants;
 public static partial class FastKernels
 {
     /// <summary>Whether <see cref="TryDotQuantized4"/> has a kernel for <paramref name="weightType"/> on this CPU.</summary>
-    public static bool HasDot4(GgmlType weightType) => Avx2.IsSupported && weightType is GgmlType.Q4_0 or GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q5_K;
+    public static bool HasDot4(GgmlType weightType) =>
+        (Avx2.IsSupported && weightType is GgmlType.Q4_0 or GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q5_K)
+        // F16 mirrors the Vector512 row kernel, which is what one-input dots use on such a CPU.
+        || (IsVector512Accelerated && weightType == GgmlType.F16);
 
     /// <summary>
     /// Four dot products of one weight row with four activation rows at once, for batched products
@@ -26,7 +29,8 @@ public static partial class FastKernels
         if (xq1.Length < xq0.Length || xq2.Length < xq0.Length || xq3.Length < xq0.Length)
             throw new ArgumentException("The four activation rows must have the same length.");
         if (results.Length < 4) throw new ArgumentException("Room for four results is needed.", nameof(results));
-        if (weightType is GgmlType.Q4_K or GgmlType.Q5_K) Dot4Q4OrQ5_K(weightType == GgmlType.Q5_K, weightRow, xq0, xq1, xq2, xq3, n, results);
+        if (weightType == GgmlType.F16) Dot4F16(weightRow, xq0, xq1, xq2, xq3, n, results);
+        else if (weightType is GgmlType.Q4_K or GgmlType.Q5_K) Dot4Q4OrQ5_K(weightType == GgmlType.Q5_K, weightRow, xq0, xq1, xq2, xq3, n, results);
         else Dot4(weightType == GgmlType.Q4_0, weightRow, xq0, xq1, xq2, xq3, n, results);
         return true;
     }
@@ -118,5 +122,46 @@ public static partial class FastKernels
         float dall = dy * dw;
         float dmin = dy * dminw;
         return dall * Vector256.Sum(acc) - dmin * msum;
+    }
+
+    /// <summary>
+    /// Four-input form of DotF16_512: the software half-to-float widening, the costly part, is done once;
+    /// per input the same two accumulators, reduction and tail as the one-input kernel.
+    /// </summary>
+    private static void Dot4F16(ReadOnlySpan<byte> w, ReadOnlySpan<byte> x0, ReadOnlySpan<byte> x1, ReadOnlySpan<byte> x2, ReadOnlySpan<byte> x3,
+        int n, Span<float> results)
+    {
+        ref byte wr = ref MemoryMarshal.GetReference(w);
+        ref float f0 = ref Unsafe.As<byte, float>(ref MemoryMarshal.GetReference(x0));
+        ref float f1 = ref Unsafe.As<byte, float>(ref MemoryMarshal.GetReference(x1));
+        ref float f2 = ref Unsafe.As<byte, float>(ref MemoryMarshal.GetReference(x2));
+        ref float f3 = ref Unsafe.As<byte, float>(ref MemoryMarshal.GetReference(x3));
+        Vector512<float> l0 = default, l1 = default, l2 = default, l3 = default, h0 = default, h1 = default, h2 = default, h3 = default;
+        int i = 0;
+        for (; i + 32 <= n; i += 32)
+        {
+            var lo = WidenHalves512(Avx512F.ConvertToVector512UInt32(Vector256.LoadUnsafe(ref wr, (nuint)(2 * i)).AsUInt16()));
+            var hi = WidenHalves512(Avx512F.ConvertToVector512UInt32(Vector256.LoadUnsafe(ref wr, (nuint)(2 * i + 32)).AsUInt16()));
+            l0 = Avx512F.FusedMultiplyAdd(lo, Vector512.LoadUnsafe(ref f0, (nuint)i), l0);
+            h0 = Avx512F.FusedMultiplyAdd(hi, Vector512.LoadUnsafe(ref f0, (nuint)(i + 16)), h0);
+            l1 = Avx512F.FusedMultiplyAdd(lo, Vector512.LoadUnsafe(ref f1, (nuint)i), l1);
+            h1 = Avx512F.FusedMultiplyAdd(hi, Vector512.LoadUnsafe(ref f1, (nuint)(i + 16)), h1);
+            l2 = Avx512F.FusedMultiplyAdd(lo, Vector512.LoadUnsafe(ref f2, (nuint)i), l2);
+            h2 = Avx512F.FusedMultiplyAdd(hi, Vector512.LoadUnsafe(ref f2, (nuint)(i + 16)), h2);
+            l3 = Avx512F.FusedMultiplyAdd(lo, Vector512.LoadUnsafe(ref f3, (nuint)i), l3);
+            h3 = Avx512F.FusedMultiplyAdd(hi, Vector512.LoadUnsafe(ref f3, (nuint)(i + 16)), h3);
+        }
+        results[0] = Vector512.Sum(l0 + h0);
+        results[1] = Vector512.Sum(l1 + h1);
+        results[2] = Vector512.Sum(l2 + h2);
+        results[3] = Vector512.Sum(l3 + h3);
+        for (; i < n; i++)
+        {
+            float wi = ReadHalf(ref Unsafe.Add(ref wr, 2 * i));
+            results[0] += wi * Unsafe.Add(ref f0, i);
+            results[1] += wi * Unsafe.Add(ref f1, i);
+            results[2] += wi * Unsafe.Add(ref f2, i);
+            results[3] += wi * Unsafe.Add(ref f3, i);
+        }
     }
 }

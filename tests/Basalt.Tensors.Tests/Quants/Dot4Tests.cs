@@ -9,13 +9,16 @@ public sealed class Dot4Tests
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q5_K)]
+    [InlineData(GgmlType.F16)]
     public void FourAtOnceEqualsFourSingleDotsBitForBit(GgmlType type)
     {
+        Assert.SkipUnless(FastKernels.HasDot4(type), $"no four-input {type} kernel on this CPU");
         var rng = new Random(17);
         int blockSize = GgmlTypeInfo.Of(type).BlockSize;
-        foreach (int blocks in new[] { 1, 2, 3, 7, 64 })
+        // F16 rows have no blocks; odd lengths exercise the scalar tail.
+        int[] lengths = type == GgmlType.F16 ? [1, 15, 32, 33, 100, 2048] : new[] { 1, 2, 3, 7, 64 }.Select(b => b * Math.Max(32, blockSize)).ToArray();
+        foreach (int n in lengths)
         {
-            int n = blocks * 32 * (blockSize / 32);
             var weights = new byte[GgmlTypeInfo.Of(type).RowBytes(n)];
             WeightQuantizer.Quantize(type, RandomFloats(rng, n), weights);
             var xq = Enumerable.Range(0, 4).Select(_ =>

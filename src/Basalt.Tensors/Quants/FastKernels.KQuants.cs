@@ -220,32 +220,18 @@ public static partial class FastKernels
         }
     }
 
-    private static void DequantizeQ4_K(ReadOnlySpan<byte> src, Span<float> dst)
-    {
-        ref byte s = ref MemoryMarshal.GetReference(src);
-        ref float o = ref MemoryMarshal.GetReference(dst);
-        for (int i = 0; i < dst.Length / 256; i++)
-        {
-            ref byte b = ref Unsafe.Add(ref s, i * 144);
-            float d = ReadHalf(ref b);
-            float min = ReadHalf(ref Unsafe.Add(ref b, 2));
-            var packed = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, 4), 12);
-            for (int c = 0; c < 8; c++)
-            {
-                ReferenceKernels.GetScaleMinK4(c, packed, out int sc, out int m);
-                float d1 = d * sc, m1 = min * m;
-                StoreChunk(ChunkQ4_K(ref b, c), 0, d1, m1, d1, m1, ref Unsafe.Add(ref o, i * 256 + 32 * c));
-            }
-        }
-    }
+    private static void DequantizeQ4_K(ReadOnlySpan<byte> src, Span<float> dst) => DequantizeQ4OrQ5_K(src, dst, fifthBit: false);
 
-    private static void DequantizeQ5_K(ReadOnlySpan<byte> src, Span<float> dst)
+    private static void DequantizeQ5_K(ReadOnlySpan<byte> src, Span<float> dst) => DequantizeQ4OrQ5_K(src, dst, fifthBit: true);
+
+    private static void DequantizeQ4OrQ5_K(ReadOnlySpan<byte> src, Span<float> dst, bool fifthBit)
     {
         ref byte s = ref MemoryMarshal.GetReference(src);
         ref float o = ref MemoryMarshal.GetReference(dst);
+        int blockBytes = fifthBit ? 176 : 144;
         for (int i = 0; i < dst.Length / 256; i++)
         {
-            ref byte b = ref Unsafe.Add(ref s, i * 176);
+            ref byte b = ref Unsafe.Add(ref s, i * blockBytes);
             float d = ReadHalf(ref b);
             float min = ReadHalf(ref Unsafe.Add(ref b, 2));
             var packed = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, 4), 12);
@@ -253,7 +239,8 @@ public static partial class FastKernels
             {
                 ReferenceKernels.GetScaleMinK4(c, packed, out int sc, out int m);
                 float d1 = d * sc, m1 = min * m;
-                StoreChunk(ChunkQ5_K(ref b, c), 0, d1, m1, d1, m1, ref Unsafe.Add(ref o, i * 256 + 32 * c));
+                var chunk = fifthBit ? ChunkQ5_K(ref b, c) : ChunkQ4_K(ref b, c);
+                StoreChunk(chunk, 0, d1, m1, d1, m1, ref Unsafe.Add(ref o, i * 256 + 32 * c));
             }
         }
     }

@@ -5,6 +5,7 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using Basalt.Tensors;
+using Basalt.Tensors.Packed;
 using Basalt.Tensors.Quants;
 
 namespace Basalt.Benchmarks;
@@ -21,6 +22,8 @@ public class MatVecBenchmark
     private const long WorkingSetBytes = 160L << 20;
 
     private byte[][] _copies = [];
+    private PackedMatrix[] _packed = [];
+    private byte[] _packedInput = [];
     private byte[] _xq = [];
     private float[] _y = [];
     private int _next;
@@ -52,6 +55,24 @@ public class MatVecBenchmark
         _xq = new byte[ActivationFormat.RowBytes(Type, cols)];
         FastKernels.QuantizeActivations(Type, x, _xq);
         _y = new float[rows];
+        if (PackedMatrix.CanPack(Type, rows, cols))
+        {
+            _packed = _copies.Select(c => Pack(c, rows, cols)).ToArray();
+            _packedInput = new byte[_packed[0].InputBytes];
+            _packed[0].PrepareInput(x, _packedInput);
+        }
+    }
+
+    private unsafe PackedMatrix Pack(byte[] copy, int rows, int cols)
+    {
+        fixed (byte* w = copy) return PackedMatrix.TryPack(Type, w, rows, cols, RowBytes)!;
+    }
+
+    /// <summary>Frees the packed copies.</summary>
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        foreach (var p in _packed) p.Dispose();
     }
 
     /// <summary>One <see cref="FastKernels.DotQuantized"/> call per row, as the model did before MatVecRows.</summary>
@@ -69,6 +90,17 @@ public class MatVecBenchmark
     public float MatVecRows()
     {
         FastKernels.MatVecRows(Type, NextCopy(), RowBytes, 0, _y.Length, _xq, _y);
+        return _y[0];
+    }
+
+    /// <summary>The load-time repacked matrix (sixteen-row groups), one input, as a packed <c>WeightTensor</c> decodes.</summary>
+    [Benchmark]
+    public float Packed()
+    {
+        if (_packed.Length == 0) return 0; // no packed kernel for this type
+        var p = _packed[_next];
+        _next = (_next + 1) % _packed.Length;
+        p.Multiply(_packedInput, _packedInput.Length, 1, 0, p.Groups, _y, _y.Length);
         return _y[0];
     }
 

@@ -46,6 +46,13 @@ internal sealed class MatMulJob : IParallelJob
     public void Execute(int thread, int threadCount)
     {
         var w = _w!;
+        if (w.Packed is { } packed)
+        {
+            // Whole sixteen-row groups per thread; each group meets the inputs four at a time.
+            var (g0, g1) = WorkerPool.Share(packed.Groups, thread, threadCount);
+            w.MultiplyPacked(_xq, _xqStride, _n, g0, g1, _y, w.Rows);
+            return;
+        }
         var (start, end) = WorkerPool.Share(w.Rows, thread, threadCount);
         int rows = w.Rows;
         Span<float> four = stackalloc float[4];

@@ -41,6 +41,10 @@ public sealed class TransformerModel : IDisposable
             var arch = ArchitectureRegistry.Get(archName, path);
             var config = arch.ReadConfig(file, tokenizer.Vocabulary.Count);
             var weights = arch.LoadWeights(file, config);
+            if (RepackOnLoad)
+            {
+                foreach (var w in weights.Matrices()) w.Pack();
+            }
             return new TransformerModel(file, config, weights, tokenizer);
         }
         catch
@@ -50,6 +54,19 @@ public sealed class TransformerModel : IDisposable
         }
     }
 
-    /// <summary>Unmaps the file.</summary>
-    public void Dispose() => File.Dispose();
+    /// <summary>
+    /// Whether <see cref="Load"/> repacks the weight matrices for the packed kernels (see <see cref="WeightTensor.Pack"/>).
+    /// On by default; the environment variable BASALT_REPACK=0 turns it off, to measure the row kernels alone.
+    /// </summary>
+    public static bool RepackOnLoad { get; set; } = Environment.GetEnvironmentVariable("BASALT_REPACK") != "0";
+
+    /// <summary>Bytes of native memory the repacked weights take (0 when nothing was repacked).</summary>
+    public long PackedBytes => Weights.Matrices().Distinct().Sum(w => w.Packed?.PackedBytes ?? 0);
+
+    /// <summary>Frees the repacked weights and unmaps the file.</summary>
+    public void Dispose()
+    {
+        foreach (var w in Weights.Matrices()) w.ReleasePacked();
+        File.Dispose();
+    }
 }

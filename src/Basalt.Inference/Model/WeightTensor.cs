@@ -1,12 +1,14 @@
 using Basalt.Gguf;
 using Basalt.Tensors;
+using Basalt.Tensors.Packed;
 using Basalt.Tensors.Quants;
 
 namespace Basalt.Inference.Model;
 
 /// <summary>
 /// A weight matrix viewed in place in the memory-mapped model file: <see cref="Rows"/> rows of
-/// <see cref="Cols"/> elements of one ggml type. Only reads; never copies the file's bytes.
+/// <see cref="Cols"/> elements of one ggml type. Only reads the file. Matrices that take part in products may be
+/// repacked once into a <see cref="PackedMatrix"/> (see <see cref="Pack"/>); the products then run on that copy.
 /// </summary>
 public sealed unsafe class WeightTensor
 {
@@ -45,18 +47,69 @@ public sealed unsafe class WeightTensor
     /// <summary>Row <paramref name="row"/> as floats.</summary>
     public void ReadRow(int row, Span<float> destination) => FastKernels.Dequantize(Type, Row(row), destination[..Cols]);
 
-    /// <summary>Bytes that <see cref="QuantizeInput"/> writes: the activation format this weight type multiplies with.</summary>
-    public int QuantizedInputBytes => ActivationFormat.RowBytes(Type, Cols);
+    /// <summary>The repacked copy the products run on, or null when the rows are used in place.</summary>
+    public PackedMatrix? Packed { get; private set; }
 
     /// <summary>
-    /// Converts an input vector once into the form the row kernels multiply with (Q8_0, Q8_1 or Q8_K
-    /// blocks for quantized weights, as ggml does), so every row reuses it.
+    /// Repacks the matrix into interleaved row groups when this CPU has packed kernels for its type and shape
+    /// (see <see cref="PackedMatrix.CanPack"/>); otherwise does nothing. Call before products start, from one thread.
     /// </summary>
-    public void QuantizeInput(ReadOnlySpan<float> x, Span<byte> xq) => FastKernels.QuantizeActivations(Type, x[..Cols], xq[..QuantizedInputBytes]);
+    public void Pack() => Packed ??= PackedMatrix.TryPack(Type, _data, Rows, Cols, RowBytes);
+
+    /// <summary>Frees the packed copy, if any; products go back to the rows in the file.</summary>
+    public void ReleasePacked()
+    {
+        Packed?.Dispose();
+        Packed = null;
+    }
+
+    /// <summary>Bytes that <see cref="QuantizeInput"/> writes: the activation format this weight type multiplies with.</summary>
+    public int QuantizedInputBytes => Packed?.InputBytes ?? ActivationFormat.RowBytes(Type, Cols);
+
+    /// <summary>
+    /// Converts an input vector once into the form the kernels multiply with (Q8_0, Q8_1 or Q8_K blocks for
+    /// quantized weights, as ggml does, laid out for the packed kernels when the matrix is packed), so every row reuses it.
+    /// </summary>
+    public void QuantizeInput(ReadOnlySpan<float> x, Span<byte> xq)
+    {
+        if (Packed is { } packed) packed.PrepareInput(x[..Cols], xq[..packed.InputBytes]);
+        else FastKernels.QuantizeActivations(Type, x[..Cols], xq[..QuantizedInputBytes]);
+    }
 
     /// <summary>y[r - rowStart] = row r · x for rows [rowStart, rowEnd), with x prepared by <see cref="QuantizeInput"/>.</summary>
-    public void MatVec(ReadOnlySpan<byte> xq, Span<float> y, int rowStart, int rowEnd) =>
+    public void MatVec(ReadOnlySpan<byte> xq, Span<float> y, int rowStart, int rowEnd)
+    {
+        if (Packed is { } packed)
+        {
+            MatVecPacked(packed, xq, y, rowStart, rowEnd);
+            return;
+        }
         FastKernels.MatVecRows(Type, new ReadOnlySpan<byte>(_data + (long)rowStart * RowBytes, checked((rowEnd - rowStart) * RowBytes)), RowBytes, 0, rowEnd - rowStart, xq[..QuantizedInputBytes], y);
+    }
+
+    /// <summary>
+    /// Y[i, r] = row r · input i for <paramref name="count"/> inputs prepared by <see cref="QuantizeInput"/>
+    /// (<paramref name="inputStride"/> bytes apart) and the rows of packed groups [groupStart, groupEnd);
+    /// Y rows are <paramref name="yStride"/> floats apart. Only for a packed matrix.
+    /// </summary>
+    internal void MultiplyPacked(ReadOnlySpan<byte> inputs, int inputStride, int count, int groupStart, int groupEnd, Span<float> y, int yStride) =>
+        Packed!.Multiply(inputs, inputStride, count, groupStart, groupEnd, y, yStride);
+
+    private static void MatVecPacked(PackedMatrix packed, ReadOnlySpan<byte> xq, Span<float> y, int rowStart, int rowEnd)
+    {
+        const int g = PackedMatrix.GroupRows;
+        if (rowStart < 0 || rowEnd < rowStart || rowEnd > packed.Rows)
+            throw new ArgumentOutOfRangeException(nameof(rowEnd), $"Bad row range [{rowStart}, {rowEnd}) of {packed.Rows}.");
+        if (y.Length < rowEnd - rowStart) throw new ArgumentException($"y has {y.Length} elements, need {rowEnd - rowStart}.", nameof(y));
+        Span<float> group = stackalloc float[g];
+        for (int r = rowStart; r < rowEnd;)
+        {
+            int first = r / g * g, take = Math.Min(rowEnd, first + g) - r;
+            packed.Multiply(xq, packed.InputBytes, 1, first / g, first / g + 1, group, g);
+            group.Slice(r - first, take).CopyTo(y[(r - rowStart)..]);
+            r += take;
+        }
+    }
 
     /// <summary>
     /// The plain reference product y = W·x on the scalar kernels: x is converted to the weight type's
@@ -64,7 +117,7 @@ public sealed unsafe class WeightTensor
     /// </summary>
     public void MatVecReference(ReadOnlySpan<float> x, Span<float> y)
     {
-        var xq = new byte[QuantizedInputBytes];
+        var xq = new byte[ActivationFormat.RowBytes(Type, Cols)];
         ReferenceKernels.QuantizeActivations(Type, x[..Cols], xq);
         for (int r = 0; r < Rows; r++) y[r] = ReferenceKernels.DotQuantized(Type, Row(r), xq);
     }

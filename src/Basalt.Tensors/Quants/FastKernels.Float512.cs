@@ -27,7 +27,7 @@ public static partial class FastKernels
 
     /// <summary>Sixteen halves (one per 32-bit lane) to f32, as <see cref="WidenHalves"/> does for eight.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> WidenHalves512(Vector512<uint> halves)
+    internal static Vector512<float> WidenHalves512(Vector512<uint> halves)
     {
         // Shifting left 17 then right 4 drops the sign and puts exponent and mantissa in f32 position.
         var magnitude = Vector512.ShiftRightLogical(Vector512.ShiftLeft(halves, 17), 4);

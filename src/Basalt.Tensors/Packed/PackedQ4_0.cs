@@ -1,0 +1,149 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Basalt.Tensors.Quants;
+
+namespace Basalt.Tensors.Packed;
+
+/// <summary>
+/// Q4_0 in sixteen-row groups. Per block of 32 columns a group holds four 64-byte vectors, vector c carrying bytes
+/// 4c..4c+3 of each row's sixteen quant bytes (row r in lanes 4r..4r+3): their low nibbles are the row's weights
+/// 4c..4c+3 and their high nibbles weights 16+4c..16+4c+3. Blocks go in pairs, the two blocks' quants followed by
+/// their sixteen fp16 scales each: 576 bytes, nine cache lines, so a group is one aligned sequential stream. The nibbles stay unsigned (0..15) for <c>vpmaddubsw</c>; the "−8" of every weight is taken out once per
+/// block as 8·Σx, so the integer block sum is exactly Σ(q−8)·x as ggml forms it.
+/// Input: the Q8_0 quants of x (32 bytes per block), then the block scales as f32, then 8·Σx per block as int32.
+/// </summary>
+internal sealed unsafe class PackedQ4_0 : PackedMatrix
+{
+    private readonly int _blocks;
+    private const int QuantBytes = 256, PairBytes = 2 * QuantBytes + 64;
+
+    public PackedQ4_0(int rows, int cols) : base(GgmlType.Q4_0, rows, cols, (long)(cols / 32 + 1) / 2 * PairBytes) => _blocks = cols / 32;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static byte* Quants(byte* group, int k) => group + (k >> 1) * PairBytes + (k & 1) * QuantBytes;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ushort* Scales(byte* group, int k) => (ushort*)(group + (k >> 1) * PairBytes + 2 * QuantBytes + (k & 1) * 32);
+
+    public override int InputBytes => _blocks * 40;
+
+    public override void PrepareInput(ReadOnlySpan<float> x, Span<byte> input)
+    {
+        if (x.Length != Cols) throw new ArgumentException($"Expected {Cols} activations, got {x.Length}.", nameof(x));
+        if (input.Length < InputBytes) throw new ArgumentException($"Need {InputBytes} bytes, got {input.Length}.", nameof(input));
+        int q8Bytes = _blocks * 34;
+        byte[]? rented = q8Bytes > 16384 ? ArrayPool<byte>.Shared.Rent(q8Bytes) : null;
+        Span<byte> q8 = rented is null ? stackalloc byte[q8Bytes] : rented.AsSpan(0, q8Bytes);
+        ReferenceKernels.QuantizeActivations(GgmlType.Q4_0, x, q8);
+        fixed (byte* src = q8)
+        fixed (byte* dst = input)
+        {
+            float* scales = (float*)(dst + _blocks * 32);
+            int* bias = (int*)(dst + _blocks * 36);
+            for (int k = 0; k < _blocks; k++)
+            {
+                byte* block = src + 34 * k;
+                scales[k] = FloatConversions.HalfToSingle(*(ushort*)block);
+                int sum = 0;
+                for (int j = 0; j < 32; j++) sum += (sbyte)block[2 + j];
+                bias[k] = 8 * sum;
+                Unsafe.CopyBlockUnaligned(dst + 32 * k, block + 2, 32);
+            }
+        }
+        if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+    }
+
+    private protected override void PackGroup(byte* src, int rowBytes, byte* dst)
+    {
+        for (int r = 0; r < GroupRows; r++)
+        {
+            byte* row = src + (long)r * rowBytes;
+            for (int k = 0; k < _blocks; k++)
+            {
+                byte* block = row + 18 * k;
+                Scales(dst, k)[r] = Unsafe.ReadUnaligned<ushort>(block);
+                for (int c = 0; c < 4; c++)
+                    Unsafe.WriteUnaligned(Quants(dst, k) + 64 * c + 4 * r, Unsafe.ReadUnaligned<uint>(block + 2 + 4 * c));
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<sbyte> Broadcast(byte* at) => Vector512.Create(Unsafe.ReadUnaligned<int>(at)).AsSByte();
+
+    /// <summary>The sixteen block scales of block <paramref name="k"/> as f32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> WeightScales(byte* group, int k) =>
+        FastKernels.WidenHalves512(Avx512F.ConvertToVector512UInt32(Vector256.LoadAligned(Scales(group, k))));
+
+    private protected override void Group1(byte* group, byte* x, float* y)
+    {
+        var mask = Vector512.Create((byte)0x0F);
+        var ones = Vector512.Create((short)1);
+        float* xScale = (float*)(x + _blocks * 32);
+        int* bias = (int*)(x + _blocks * 36);
+        var acc = Vector512<float>.Zero;
+        for (int k = 0; k < _blocks; k++)
+        {
+            byte* q = Quants(group, k), xb = x + 32 * k;
+            if ((k & 1) == 0) Prefetch(q, PairBytes);
+            // Each vpmaddubsw lane is at most 2·15·127, so the eight products add up exactly in int16.
+            var p = Vector512<short>.Zero;
+            for (int c = 0; c < 4; c++)
+            {
+                var v = Vector512.LoadAligned(q + 64 * c);
+                p += Avx512BW.MultiplyAddAdjacent(v & mask, Broadcast(xb + 4 * c));
+                p += Avx512BW.MultiplyAddAdjacent(Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask, Broadcast(xb + 16 + 4 * c));
+            }
+            var sum = Avx512BW.MultiplyAddAdjacent(p, ones) - Vector512.Create(bias[k]);
+            acc = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sum), WeightScales(group, k) * Vector512.Create(xScale[k]), acc);
+        }
+        acc.Store(y);
+    }
+
+    private protected override void Group4(byte* group, byte* x, int xStride, float* y, int yStride)
+    {
+        var mask = Vector512.Create((byte)0x0F);
+        var ones = Vector512.Create((short)1);
+        byte* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
+        int scaleAt = _blocks * 32, biasAt = _blocks * 36;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (int k = 0; k < _blocks; k++)
+        {
+            byte* q = Quants(group, k);
+            if ((k & 1) == 0) Prefetch(q, PairBytes);
+            int at = 32 * k;
+            Vector512<short> p0 = default, p1 = default, p2 = default, p3 = default;
+            for (int c = 0; c < 4; c++)
+            {
+                var v = Vector512.LoadAligned(q + 64 * c);
+                var lo = v & mask;
+                var hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask;
+                int l = at + 4 * c, h = at + 16 + 4 * c;
+                p0 += Avx512BW.MultiplyAddAdjacent(lo, Broadcast(x0 + l)) + Avx512BW.MultiplyAddAdjacent(hi, Broadcast(x0 + h));
+                p1 += Avx512BW.MultiplyAddAdjacent(lo, Broadcast(x1 + l)) + Avx512BW.MultiplyAddAdjacent(hi, Broadcast(x1 + h));
+                p2 += Avx512BW.MultiplyAddAdjacent(lo, Broadcast(x2 + l)) + Avx512BW.MultiplyAddAdjacent(hi, Broadcast(x2 + h));
+                p3 += Avx512BW.MultiplyAddAdjacent(lo, Broadcast(x3 + l)) + Avx512BW.MultiplyAddAdjacent(hi, Broadcast(x3 + h));
+            }
+            var dw = WeightScales(group, k);
+            a0 = Block(p0, ones, x0, scaleAt, biasAt, k, dw, a0);
+            a1 = Block(p1, ones, x1, scaleAt, biasAt, k, dw, a1);
+            a2 = Block(p2, ones, x2, scaleAt, biasAt, k, dw, a2);
+            a3 = Block(p3, ones, x3, scaleAt, biasAt, k, dw, a3);
+        }
+        a0.Store(y);
+        a1.Store(y + yStride);
+        a2.Store(y + 2 * yStride);
+        a3.Store(y + 3 * yStride);
+    }
+
+    /// <summary>One block's term for one input, as <see cref="Group1"/> forms it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Block(Vector512<short> p, Vector512<short> ones, byte* x, int scaleAt, int biasAt, int k, Vector512<float> dw, Vector512<float> acc)
+    {
+        var sum = Avx512BW.MultiplyAddAdjacent(p, ones) - Vector512.Create(((int*)(x + biasAt))[k]);
+        return Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sum), dw * Vector512.Create(((float*)(x + scaleAt))[k]), acc);
+    }
+}

@@ -1,0 +1,116 @@
+using Basalt.Tensors.Packed;
+using Basalt.Tensors.Quants;
+using Basalt.Tensors.Tests.Quants;
+
+namespace Basalt.Tensors.Tests.Packed;
+
+public sealed unsafe class PackedMatrixTests
+{
+    public static TheoryData<GgmlType> PackedTypes => new([GgmlType.Q4_0, GgmlType.Q8_0]);
+
+    private sealed record Case(GgmlType Type, int Rows, int Cols, byte[] Weights, PackedMatrix Packed);
+
+    private static Case Make(GgmlType type, int rows, int cols, int seed)
+    {
+        var rng = new Random(seed);
+        int rowBytes = (int)GgmlTypeInfo.Of(type).RowBytes(cols);
+        var weights = new byte[rows * rowBytes];
+        for (int r = 0; r < rows; r++) RandomRows.Row(type, cols, rng).CopyTo(weights, r * rowBytes);
+        fixed (byte* w = weights)
+        {
+            var packed = PackedMatrix.TryPack(type, w, rows, cols, rowBytes);
+            Assert.NotNull(packed);
+            return new Case(type, rows, cols, weights, packed);
+        }
+    }
+
+    private static byte[] Inputs(PackedMatrix packed, float[][] xs)
+    {
+        var inputs = new byte[xs.Length * packed.InputBytes];
+        for (int i = 0; i < xs.Length; i++) packed.PrepareInput(xs[i], inputs.AsSpan(i * packed.InputBytes, packed.InputBytes));
+        return inputs;
+    }
+
+    [Theory]
+    [MemberData(nameof(PackedTypes))]
+    public void ProductsMatchTheReferenceRowKernel(GgmlType type)
+    {
+        Assert.SkipUnless(PackedMatrix.CanPack(type, 16, 32), "no packed kernels on this CPU");
+        foreach (var (rows, cols) in new[] { (16, 32), (32, 64), (48, 96), (16, 2048), (64, 5632) })
+        {
+            var c = Make(type, rows, cols, rows + cols);
+            using var packed = c.Packed;
+            var rng = new Random(cols);
+            var xs = Enumerable.Range(0, 5).Select(_ => RandomRows.Floats(rng, cols, 3)).ToArray();
+            var y = new float[xs.Length * rows];
+            packed.Multiply(Inputs(packed, xs), packed.InputBytes, xs.Length, 0, packed.Groups, y, rows);
+            int rowBytes = c.Weights.Length / rows;
+            var w = new float[cols];
+            for (int i = 0; i < xs.Length; i++)
+            {
+                var xq = RandomRows.Quantize(type, xs[i]);
+                for (int r = 0; r < rows; r++)
+                {
+                    var row = c.Weights.AsSpan(r * rowBytes, rowBytes);
+                    float expected = ReferenceKernels.DotQuantized(type, row, xq);
+                    // The f32 rounding of block terms is all that may differ: bound it by the magnitude of the terms.
+                    ReferenceKernels.Dequantize(type, row, w);
+                    double magnitude = 0;
+                    for (int j = 0; j < cols; j++) magnitude += Math.Abs(w[j] * xs[i][j]);
+                    Assert.True(Math.Abs(y[i * rows + r] - expected) <= 1e-5 * magnitude + 1e-6,
+                        $"{type} {rows}x{cols} input {i} row {r}: packed {y[i * rows + r]}, reference {expected}");
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(PackedTypes))]
+    public void BatchSizeAndGroupSplitChangeNoBit(GgmlType type)
+    {
+        Assert.SkipUnless(PackedMatrix.CanPack(type, 16, 32), "no packed kernels on this CPU");
+        const int rows = 64, cols = 320;
+        var c = Make(type, rows, cols, 5);
+        using var packed = c.Packed;
+        var rng = new Random(9);
+        var xs = Enumerable.Range(0, 9).Select(_ => RandomRows.Floats(rng, cols, 2)).ToArray();
+        var inputs = Inputs(packed, xs);
+        var single = new float[xs.Length * rows];
+        for (int i = 0; i < xs.Length; i++)
+            packed.Multiply(inputs.AsSpan(i * packed.InputBytes, packed.InputBytes), packed.InputBytes, 1, 0, packed.Groups, single.AsSpan(i * rows, rows), rows);
+        foreach (int count in new[] { 2, 3, 4, 5, 8, 9 })
+        {
+            var y = new float[count * rows];
+            // Two calls over different group ranges, as two threads would make them.
+            packed.Multiply(inputs, packed.InputBytes, count, 0, 1, y, rows);
+            packed.Multiply(inputs, packed.InputBytes, count, 1, packed.Groups, y, rows);
+            Assert.Equal(single.AsSpan(0, count * rows).ToArray(), y);
+        }
+    }
+
+    [Fact]
+    public void ShapesWithoutWholeGroupsOrBlocksAreNotPacked()
+    {
+        Assert.False(PackedMatrix.CanPack(GgmlType.Q4_0, 24, 64));
+        Assert.False(PackedMatrix.CanPack(GgmlType.Q4_1, 16, 64));
+        Assert.False(PackedMatrix.CanPack(GgmlType.F32, 16, 64));
+        fixed (byte* w = new byte[16 * 18])
+            Assert.Null(PackedMatrix.TryPack(GgmlType.Q4_0, w, 15, 32, 18));
+    }
+
+    [Fact]
+    public void BadRangesAndShortBuffersAreRejected()
+    {
+        Assert.SkipUnless(PackedMatrix.CanPack(GgmlType.Q4_0, 16, 32), "no packed kernels on this CPU");
+        var c = Make(GgmlType.Q4_0, 32, 64, 1);
+        using var packed = c.Packed;
+        var input = new byte[packed.InputBytes];
+        packed.PrepareInput(new float[64], input);
+        Assert.Throws<ArgumentOutOfRangeException>(() => packed.Multiply(input, input.Length, 1, 0, 3, new float[48], 48));
+        Assert.Throws<ArgumentException>(() => packed.Multiply(input, input.Length, 2, 0, 2, new float[64], 32));
+        Assert.Throws<ArgumentException>(() => packed.Multiply(input, input.Length, 1, 0, 2, new float[16], 16));
+        Assert.Throws<ArgumentException>(() => packed.PrepareInput(new float[32], input));
+        packed.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => packed.Multiply(input, input.Length, 1, 0, 1, new float[32], 32));
+    }
+}

@@ -21,6 +21,9 @@ public sealed record ServerOptions
     /// <summary>Sequences each model decodes together.</summary>
     public int MaxActiveSequences { get; init; } = 8;
 
+    /// <summary>Tokens one engine step puts through the model (see <see cref="Basalt.Inference.Engine.EngineOptions.StepTokens"/>).</summary>
+    public int StepTokens { get; init; } = 64;
+
     /// <summary>Requests each model lets wait; beyond that the answer is 429.</summary>
     public int QueueCapacity { get; init; } = 64;
 

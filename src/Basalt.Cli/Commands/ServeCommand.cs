@@ -18,10 +18,11 @@ internal static class ServeCommand
         var idle = new Option<int>("--idle-timeout") { Description = "Unload a model after this many idle seconds.", DefaultValueFactory = _ => 600 };
         var parallel = new Option<int>("--parallel", "-np") { Description = "Sequences each model decodes together.", DefaultValueFactory = _ => 8 };
         var queue = new Option<int>("--queue") { Description = "Requests each model lets wait before answering 429.", DefaultValueFactory = _ => 64 };
+        var batch = new Option<int>("--batch-size", "-b") { Description = "Tokens one engine step puts through the model: decoding streams first, then chunks of waiting prompts.", DefaultValueFactory = _ => 64 };
         var ctx = new Option<int?>("--ctx-size", "-c") { Description = "Context length per sequence (default: the model's, at most 4096)." };
         var threads = ThreadsOption.Create();
         var command = new Command("serve", "Serve models over HTTP: OpenAI-compatible /v1, Ollama-compatible /api.")
-            { models, host, port, apiKeys, idle, parallel, queue, ctx, threads };
+            { models, host, port, apiKeys, idle, parallel, queue, batch, ctx, threads };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var paths = (parse.GetValue(models) ?? []).Select(ModelLocator.Resolve).ToList();
@@ -34,6 +35,8 @@ internal static class ServeCommand
             int np = parse.GetValue(parallel), q = parse.GetValue(queue);
             if (np < 1) throw new CliUsageException($"--parallel must be at least 1; got {np}.");
             if (q < 1) throw new CliUsageException($"--queue must be at least 1; got {q}.");
+            int b = parse.GetValue(batch);
+            if (b is < 1 or > 4096) throw new CliUsageException($"--batch-size must be between 1 and 4096; got {b}.");
             int? t = parse.GetValue(threads);
             if (t is < 1 or > 256) throw new CliUsageException($"--threads must be between 1 and 256; got {t}.");
             var keys = (parse.GetValue(apiKeys) ?? []).Concat(
@@ -47,6 +50,7 @@ internal static class ServeCommand
                 IdleTimeout = TimeSpan.FromSeconds(idleSeconds),
                 MaxActiveSequences = np,
                 QueueCapacity = q,
+                StepTokens = b,
                 ContextLength = parse.GetValue(ctx),
                 Threads = t,
             };

@@ -8,6 +8,6 @@ namespace Basalt.Inference.Engine;
 /// <param name="Failed">Requests ended by an error (for example a prompt longer than the context).</param>
 /// <param name="PromptTokens">Prompt tokens processed.</param>
 /// <param name="GeneratedTokens">Tokens generated.</param>
-/// <param name="DecodeSteps">Batched decode steps run.</param>
+/// <param name="DecodeSteps">Batched steps run (each: the decoding sequences' next tokens and a chunk of waiting prompts).</param>
 public readonly record struct EngineCounters(long Submitted, long Rejected, long Completed, long Cancelled, long Failed,
     long PromptTokens, long GeneratedTokens, long DecodeSteps);

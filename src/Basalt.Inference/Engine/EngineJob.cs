@@ -66,16 +66,44 @@ internal sealed class EngineJob
         return true;
     }
 
-    /// <summary>Processes the prompt in <paramref name="sequence"/>, leaving logits to sample from.</summary>
-    public void Prefill(Sequence sequence, float[] logits, Tokenizer tokenizer)
+    /// <summary>Prompt tokens already in the sequence's cache.</summary>
+    public int PromptDone { get; private set; }
+
+    /// <summary>Whether prompt tokens are still waiting to go through the model.</summary>
+    public bool Prefilling => Sequence is not null && PromptDone < PromptTokens.Length;
+
+    /// <summary>Whether <see cref="Logits"/> hold fresh logits to sample from.</summary>
+    public bool HasLogits { get; private set; }
+
+    /// <summary>Takes <paramref name="sequence"/> for this job; its prompt then goes through the model in chunks (<see cref="PromptProcessed"/>).</summary>
+    public void Begin(Sequence sequence, float[] logits, Tokenizer tokenizer)
     {
+        if (PromptTokens.Length == 0) throw new ArgumentException("The prompt has no tokens.");
         _admittedAt = Stopwatch.GetTimestamp();
         Sequence = sequence;
         Logits = logits;
         _detokenizer = new StreamingDetokenizer(tokenizer);
         foreach (int t in PromptTokens) Sampler.Accept(t);
-        sequence.Process(PromptTokens).CopyTo(logits);
+    }
+
+    /// <summary>Records that <paramref name="count"/> more prompt tokens went into the cache; with the last, their logits.</summary>
+    public void PromptProcessed(int count, ReadOnlySpan<float> lastLogits)
+    {
+        PromptDone += count;
+        Sequence!.Extend(count, PromptDone == PromptTokens.Length ? lastLogits : default);
+        if (PromptDone < PromptTokens.Length) return;
+        lastLogits.CopyTo(Logits);
+        HasLogits = true;
         _promptDoneAt = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>Records that the pending token went into the cache, with the logits after it.</summary>
+    public void Decoded(ReadOnlySpan<float> logits)
+    {
+        Sequence!.Extend(1, logits);
+        logits.CopyTo(Logits);
+        NeedsStep = false;
+        HasLogits = true;
     }
 
     /// <summary>
@@ -85,6 +113,7 @@ internal sealed class EngineJob
     public FinishReason? SampleNext(Vocabulary vocabulary, int maxTokens)
     {
         NeedsStep = false;
+        HasLogits = false;
         if (Generated >= maxTokens) return FinishReason.Length;
         var top = Request.TopLogProbs > 0 ? LogProbs.TopK(Logits, Request.TopLogProbs) : null;
         int token = Sampler.Sample(Logits);

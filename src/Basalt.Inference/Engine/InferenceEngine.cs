@@ -16,6 +16,9 @@ public sealed class InferenceEngine : IDisposable
 {
     private readonly TransformerModel _model;
     private readonly BatchForward _forward; // shared by every sequence, so one step is one batched forward pass
+    private readonly List<WorkItem> _work = [];
+    private readonly List<WorkItem> _batchParts = [];
+    private readonly BatchEntry[] _entries;
     private readonly EngineOptions _options;
     private readonly int _contextLength;
     private readonly Channel<EngineJob> _queue;
@@ -34,6 +37,8 @@ public sealed class InferenceEngine : IDisposable
         _options = options ?? new EngineOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxActiveSequences, 1, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.QueueCapacity, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.StepTokens, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MinPromptTokensPerStep, 1, nameof(options));
         int max = model.Config.ContextLength;
         _contextLength = _options.ContextLength is int n
             ? (n >= 1 && n <= max ? n : throw new ArgumentOutOfRangeException(nameof(options), n, $"Context length must be between 1 and the model's {max}."))
@@ -43,7 +48,9 @@ public sealed class InferenceEngine : IDisposable
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
         });
-        _forward = new BatchForward(model, _options.Runtime, Math.Max(64, _options.MaxActiveSequences));
+        // Batches hold a whole step where that is reasonable; bigger steps run as several batches.
+        _forward = new BatchForward(model, _options.Runtime, Math.Max(Math.Max(64, _options.MaxActiveSequences), Math.Min(_options.StepTokens, 512)));
+        _entries = new BatchEntry[_forward.MaxBatch];
         _loop = new Thread(Run) { IsBackground = true, Name = "basalt-engine" };
         _loop.Start();
     }
@@ -186,7 +193,7 @@ public sealed class InferenceEngine : IDisposable
             {
                 if (job.PromptTokens.Length + 1 > _contextLength)
                     throw new ContextOverflowException(job.PromptTokens.Length + 1, _contextLength);
-                job.Prefill(RentSequence(), RentLogits(), _model.Tokenizer);
+                job.Begin(RentSequence(), RentLogits(), _model.Tokenizer);
                 Interlocked.Add(ref _promptTokens, job.PromptTokens.Length);
             }
             catch (Exception e)
@@ -196,23 +203,107 @@ public sealed class InferenceEngine : IDisposable
         }
     }
 
+    /// <summary>
+    /// One step: the pending token of every decoding sequence and the next chunk of waiting prompts go through the
+    /// model together (in batches of at most the forward pass's size), then every job with fresh logits samples.
+    /// </summary>
     private void Step()
     {
-        var stepping = _active.Where(j => j.NeedsStep).ToList();
-        if (stepping.Count > 0)
+        _work.Clear();
+        int decoding = 0;
+        foreach (var job in _active)
         {
-            var tokens = stepping.Select(j => j.PendingToken).ToArray();
-            BatchDecoder.Step(stepping.Select(j => j.Sequence!).ToList(), tokens, stepping.Select(j => j.Logits).ToList());
+            if (!job.NeedsStep) continue;
+            _work.Add(new WorkItem(job, 0, 1));
+            decoding++;
+        }
+        int budget = Math.Max(_options.StepTokens - decoding, _options.MinPromptTokensPerStep);
+        foreach (var job in _active)
+        {
+            if (budget == 0) break;
+            if (!job.Prefilling) continue;
+            int take = Math.Min(budget, job.PromptTokens.Length - job.PromptDone);
+            _work.Add(new WorkItem(job, job.PromptDone, take));
+            budget -= take;
+        }
+        if (_work.Count > 0)
+        {
+            RunWork();
             Interlocked.Increment(ref _steps);
         }
         int maxTokensDefault = _contextLength;
         foreach (var job in _active.ToArray())
         {
+            if (!job.HasLogits) continue;
             int before = job.Generated;
             var finish = job.SampleNext(_model.Tokenizer.Vocabulary, job.Request.MaxTokens ?? maxTokensDefault);
             Interlocked.Add(ref _generatedTokens, job.Generated - before);
             if (finish is { } reason) End(job, reason);
         }
+    }
+
+    /// <summary>A run of tokens of one job in a step: its pending token (decoding) or prompt tokens [start, start + count).</summary>
+    private readonly record struct WorkItem(EngineJob Job, int Start, int Count);
+
+    /// <summary>Puts the step's work through the model, splitting it into batches the forward pass takes.</summary>
+    private void RunWork()
+    {
+        int vocab = _model.Config.VocabSize;
+        var entries = _entries;
+        int n = 0;
+        _batchParts.Clear();
+        foreach (var item in _work)
+        {
+            var job = item.Job;
+            var cache = job.Sequence!.Cache;
+            bool decode = job.NeedsStep;
+            for (int done = 0; done < item.Count;)
+            {
+                int take = Math.Min(item.Count - done, entries.Length - n);
+                int position = job.Sequence.Length + PendingIn(job);
+                for (int i = 0; i < take; i++)
+                {
+                    int token = decode ? job.PendingToken : job.PromptTokens[item.Start + done + i];
+                    bool last = decode || item.Start + done + i == job.PromptTokens.Length - 1;
+                    entries[n + i] = new BatchEntry(cache, token, position + i, last);
+                }
+                _batchParts.Add(new WorkItem(job, item.Start + done, take));
+                n += take;
+                done += take;
+                if (n == entries.Length) Flush(ref n, vocab);
+            }
+        }
+        if (n > 0) Flush(ref n, vocab);
+        Array.Clear(entries);
+    }
+
+    /// <summary>Tokens of <paramref name="job"/> already placed in the batch being filled, ahead of its cache length.</summary>
+    private int PendingIn(EngineJob job)
+    {
+        int count = 0;
+        foreach (var part in _batchParts)
+            if (part.Job == job) count += part.Count;
+        return count;
+    }
+
+    /// <summary>Runs the batch filled so far and hands each job its cache growth and logits.</summary>
+    private void Flush(ref int n, int vocab)
+    {
+        var logits = _forward.Forward(_entries.AsSpan(0, n));
+        int row = 0;
+        foreach (var part in _batchParts)
+        {
+            var job = part.Job;
+            if (job.NeedsStep)
+            {
+                job.Decoded(logits.Slice(row++ * vocab, vocab));
+                continue;
+            }
+            bool completes = part.Start + part.Count == job.PromptTokens.Length;
+            job.PromptProcessed(part.Count, completes ? logits.Slice(row++ * vocab, vocab) : default);
+        }
+        _batchParts.Clear();
+        n = 0;
     }
 
     private void End(EngineJob job, FinishReason reason)

@@ -89,9 +89,17 @@ public sealed class Sequence
     }
 
     /// <summary>Records that a batch computed elsewhere (<see cref="BatchDecoder"/>) appended one token with these logits.</summary>
-    internal void Advance(ReadOnlySpan<float> logits)
+    internal void Advance(ReadOnlySpan<float> logits) => Extend(1, logits);
+
+    /// <summary>
+    /// Records that a batch computed elsewhere stored <paramref name="count"/> more tokens in the cache; the logits
+    /// after the last, when given, become <see cref="Logits"/>.
+    /// </summary>
+    internal void Extend(int count, ReadOnlySpan<float> logits)
     {
-        _cache.Length++;
-        logits.CopyTo(_logits);
+        if (count < 0 || _cache.Length + count > _cache.Capacity)
+            throw new ArgumentOutOfRangeException(nameof(count), $"{count} more tokens do not fit: {_cache.Length} of {_cache.Capacity} used.");
+        _cache.Length += count;
+        if (!logits.IsEmpty) logits.CopyTo(_logits);
     }
 }

@@ -111,6 +111,7 @@ internal sealed class ModelRegistry : IDisposable
             {
                 MaxActiveSequences = _options.MaxActiveSequences,
                 QueueCapacity = _options.QueueCapacity,
+                StepTokens = _options.StepTokens,
                 ContextLength = _options.ContextLength is int n ? Math.Min(n, model.Config.ContextLength) : null,
                 Runtime = pool,
             });

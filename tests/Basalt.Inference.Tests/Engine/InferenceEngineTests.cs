@@ -72,6 +72,28 @@ public sealed class InferenceEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task LongPromptsGoThroughInChunksBesideDecodingStreams()
+    {
+        // With five tokens a step, the long prompt takes many steps, each shared with the streams already decoding.
+        string longPrompt = string.Join(" ", Enumerable.Repeat("Once upon a time there was a little dog who liked to run.", 4));
+        string[] prompts = ["One day", longPrompt, "The sun was", longPrompt + " Then"];
+        var expected = prompts.Select(p => Reference(p, 24)).ToArray();
+        Assert.True(expected[1].PromptTokens.Length > 40);
+        using var engine = new InferenceEngine(_model, new EngineOptions { ContextLength = 256, StepTokens = 5, MinPromptTokensPerStep = 3 });
+        var first = Collect(engine, new EngineRequest { Prompt = prompts[0], Sampling = Greedy, MaxTokens = 24 });
+        var rest = prompts.Skip(1).Select(p => Collect(engine, new EngineRequest { Prompt = p, Sampling = Greedy, MaxTokens = 24 })).ToArray();
+        var results = await Task.WhenAll([first, .. rest]);
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            Assert.Equal(expected[i].Tokens, results[i].Tokens);
+            Assert.Equal(expected[i].PromptTokens.Length, results[i].Final.Usage!.PromptTokens);
+        }
+        Assert.Equal(0, engine.ActiveSequences);
+        // Steps: at most a handful of prompt tokens each, so many more steps than generated tokens per stream.
+        Assert.True(engine.Counters.DecodeSteps > 24 + expected[1].PromptTokens.Length / 5, $"only {engine.Counters.DecodeSteps} steps");
+    }
+
+    [Fact]
     public async Task MoreRequestsThanSlotsWaitAndComplete()
     {
         var expected = Reference("The little dog", 30);

@@ -118,6 +118,26 @@ public sealed unsafe class GgufFile : IDisposable
         return _base + DataOffset + tensor.Offset;
     }
 
+    /// <summary>
+    /// Tells the kernel this process no longer needs the tensor's mapped pages resident (Linux <c>madvise</c>
+    /// MADV_DONTNEED on the whole pages inside it): they leave the process's resident set but stay in the page cache,
+    /// and a later read maps them back in. For tensors whose bytes were copied elsewhere (repacked weights), so that
+    /// resident memory stays near one copy of the model. Does nothing elsewhere or for files parsed from memory.
+    /// </summary>
+    public void ReleaseResidentPages(GgufTensorInfo tensor)
+    {
+        if (_view is null || !OperatingSystem.IsLinux()) return;
+        long page = Environment.SystemPageSize;
+        long start = (long)GetTensorPointer(tensor), end = start + tensor.ByteSize;
+        long first = (start + page - 1) / page * page, last = end / page * page;
+        if (last > first) _ = Madvise((void*)first, (nuint)(last - first), MadviseDontNeed);
+    }
+
+    private const int MadviseDontNeed = 4;
+
+    [DllImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    private static extern int Madvise(void* address, nuint length, int advice);
+
     /// <summary>The whole file as a span (for hashing, copying, writing back).</summary>
     public ReadOnlySpan<byte> RawBytes
     {

@@ -13,9 +13,13 @@ namespace Basalt.Inference.Model;
 public sealed unsafe class WeightTensor
 {
     private readonly byte* _data;
+    private readonly GgufFile _file;
+    private readonly GgufTensorInfo _info;
 
     internal WeightTensor(GgufFile file, GgufTensorInfo info)
     {
+        _file = file;
+        _info = info;
         Name = info.Name;
         Type = info.Type;
         Cols = (int)info.Dimensions[0];
@@ -54,7 +58,14 @@ public sealed unsafe class WeightTensor
     /// Repacks the matrix into interleaved row groups when this CPU has packed kernels for its type and shape
     /// (see <see cref="PackedMatrix.CanPack"/>); otherwise does nothing. Call before products start, from one thread.
     /// </summary>
-    public void Pack() => Packed ??= PackedMatrix.TryPack(Type, _data, Rows, Cols, RowBytes);
+    public void Pack()
+    {
+        if (Packed is not null) return;
+        Packed = PackedMatrix.TryPack(Type, _data, Rows, Cols, RowBytes);
+        // The file's pages were read once for the copy; drop them from the resident set (rows read later, such as
+        // a tied embedding's, come back from the page cache).
+        if (Packed is not null) _file.ReleaseResidentPages(_info);
+    }
 
     /// <summary>Frees the packed copy, if any; products go back to the rows in the file.</summary>
     public void ReleasePacked()

@@ -22,12 +22,9 @@ public static partial class FastKernels
         ReadOnlySpan<byte> xq, Span<float> y) =>
         MatVecRows(weightType, weights, rowBytes, rowStart, rowEnd, xq, y, IsVector512Accelerated);
 
-    /// <summary>
-    /// As the public overload; <paramref name="vector512"/> false forces the AVX2 kernels (tests run both), and
-    /// <paramref name="legacyVector512"/> turns on the Q4_0/Q4_1/Q8_0 Vector512 rows (see <see cref="LegacyVector512"/>).
-    /// </summary>
+    /// <summary>As the public overload; <paramref name="vector512"/> false forces the AVX2 kernels (tests run both).</summary>
     internal static void MatVecRows(GgmlType weightType, ReadOnlySpan<byte> weights, int rowBytes, int rowStart, int rowEnd,
-        ReadOnlySpan<byte> xq, Span<float> y, bool vector512, bool legacyVector512 = LegacyVector512)
+        ReadOnlySpan<byte> xq, Span<float> y, bool vector512)
     {
         int n = ActivationFormat.ElementCount(weightType, xq.Length);
         long need = GgmlTypeInfo.Of(weightType).RowBytes(n);
@@ -45,7 +42,7 @@ public static partial class FastKernels
             for (int r = 0; r < rows; r++) y[r] = ReferenceKernels.DotQuantized(weightType, RowAt(ref first, r, rowBytes, need), xq);
             return;
         }
-        if (vector512 && IsVector512Accelerated && RowsVector512(weightType, ref first, rowBytes, rows, xq, n, y, legacyVector512)) return;
+        if (vector512 && IsVector512Accelerated && RowsVector512(weightType, ref first, rowBytes, rows, xq, n, y)) return;
         for (int r = 0; r < rows; r++) y[r] = DotQuantizedUnchecked(weightType, RowAt(ref first, r, rowBytes, need), xq, n);
     }
 
@@ -73,25 +70,16 @@ public static partial class FastKernels
         _ => throw new NotSupportedException($"No dot kernel for {weightType}."),
     };
 
-    /// <summary>
-    /// Whether Q4_0/Q4_1/Q8_0 take the Vector512 rows. Off: on the 2048×5632 benchmark they measured slower than the
-    /// AVX2 kernels (Q4_0 4.6 against 6.9 GB/s), and a single-row call pays the activation repack every time.
-    /// The tests still run that code through the internal MatVecRows overload while it is being tuned.
-    /// </summary>
-    internal const bool LegacyVector512 = false;
-
     /// <summary>Runs the Vector512 kernel for every row if <paramref name="type"/> has one; false leaves the work to the caller.</summary>
-    private static bool RowsVector512(GgmlType type, ref byte first, int rowBytes, int rows, ReadOnlySpan<byte> xq, int n, Span<float> y, bool legacy)
+    /// <remarks>
+    /// The 32-element formats keep the AVX2 rows: on a Vector512 machine their products run on the load-time
+    /// repacked matrices (<c>Basalt.Tensors.Packed</c>) instead.
+    /// </remarks>
+    private static bool RowsVector512(GgmlType type, ref byte first, int rowBytes, int rows, ReadOnlySpan<byte> xq, int n, Span<float> y)
     {
         ref byte x = ref MemoryMarshal.GetReference(xq);
         switch (type)
         {
-            case GgmlType.Q4_0:
-            case GgmlType.Q4_1:
-            case GgmlType.Q8_0:
-                if (!legacy) return false;
-                RowsLegacy512(type, ref first, rowBytes, rows, xq, n, y);
-                return true;
             case GgmlType.Q4_K:
                 for (int r = 0; r < rows; r++) y[r] = DotQ4_K512(ref Unsafe.Add(ref first, (nint)r * rowBytes), ref x, n);
                 return true;

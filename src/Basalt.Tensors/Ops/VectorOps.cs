@@ -45,20 +45,43 @@ public static class VectorOps
         TensorPrimitives.Multiply(x, (float)(1.0 / sum), x);
     }
 
-    /// <summary>SiLU(x) = x·σ(x), in place.</summary>
+    /// <summary>Elements processed per slice of the vectorised activations (their scratch lives on the stack).</summary>
+    private const int ActivationSlice = 512;
+
+    /// <summary>SiLU(x) = x / (1 + e^−x), in place, with TensorPrimitives' vectorised exponential.</summary>
     public static void Silu(Span<float> x)
     {
-        for (int i = 0; i < x.Length; i++) x[i] = x[i] / (1f + MathF.Exp(-x[i]));
+        Span<float> t = stackalloc float[ActivationSlice];
+        for (int at = 0; at < x.Length; at += ActivationSlice)
+        {
+            var v = x.Slice(at, Math.Min(ActivationSlice, x.Length - at));
+            var e = t[..v.Length];
+            TensorPrimitives.Negate(v, e);
+            TensorPrimitives.Exp(e, e);
+            TensorPrimitives.Add(e, 1f, e);
+            TensorPrimitives.Divide(v, e, v);
+        }
     }
 
-    /// <summary>GELU with the tanh approximation (the form ggml uses), in place.</summary>
+    /// <summary>GELU with the tanh approximation (the form ggml uses), in place, with TensorPrimitives' vectorised tanh.</summary>
     public static void Gelu(Span<float> x)
     {
         const float SqrtTwoOverPi = 0.7978845608028654f;
-        for (int i = 0; i < x.Length; i++)
+        Span<float> t = stackalloc float[ActivationSlice];
+        for (int at = 0; at < x.Length; at += ActivationSlice)
         {
-            float v = x[i];
-            x[i] = 0.5f * v * (1f + MathF.Tanh(SqrtTwoOverPi * v * (1f + 0.044715f * v * v)));
+            var v = x.Slice(at, Math.Min(ActivationSlice, x.Length - at));
+            var u = t[..v.Length];
+            // u = tanh(√(2/π)·v·(1 + 0.044715·v²)); x = 0.5·v·(1 + u)
+            TensorPrimitives.Multiply(v, v, u);
+            TensorPrimitives.Multiply(u, 0.044715f, u);
+            TensorPrimitives.Add(u, 1f, u);
+            TensorPrimitives.Multiply(u, v, u);
+            TensorPrimitives.Multiply(u, SqrtTwoOverPi, u);
+            TensorPrimitives.Tanh(u, u);
+            TensorPrimitives.Add(u, 1f, u);
+            TensorPrimitives.Multiply(u, v, u);
+            TensorPrimitives.Multiply(u, 0.5f, v);
         }
     }
 

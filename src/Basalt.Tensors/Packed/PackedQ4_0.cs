@@ -88,7 +88,7 @@ internal sealed unsafe class PackedQ4_0 : PackedMatrix
         for (int k = 0; k < _blocks; k++)
         {
             byte* q = Quants(group, k), xb = x + 32 * k;
-            if ((k & 1) == 0) Prefetch(q, PairBytes);
+            if ((k & 1) == 0) Prefetch(q, PairBytes, NearPrefetch);
             // Each vpmaddubsw lane is at most 2·15·127, so the eight products add up exactly in int16.
             var p = Vector512<short>.Zero;
             for (int c = 0; c < 4; c++)
@@ -113,14 +113,18 @@ internal sealed unsafe class PackedQ4_0 : PackedMatrix
         for (int k = 0; k < _blocks; k++)
         {
             byte* q = Quants(group, k);
-            if ((k & 1) == 0) Prefetch(q, PairBytes);
+            if ((k & 1) == 0) Prefetch(q, PairBytes, FarPrefetch);
             int at = 32 * k;
             Vector512<short> p0 = default, p1 = default, p2 = default, p3 = default;
             // The four chunks unrolled by hand (the JIT keeps such a loop rolled).
-            Chunk(Vector512.LoadAligned(q), mask, x0 + at, x1 + at, x2 + at, x3 + at, ref p0, ref p1, ref p2, ref p3);
-            Chunk(Vector512.LoadAligned(q + 64), mask, x0 + at + 4, x1 + at + 4, x2 + at + 4, x3 + at + 4, ref p0, ref p1, ref p2, ref p3);
-            Chunk(Vector512.LoadAligned(q + 128), mask, x0 + at + 8, x1 + at + 8, x2 + at + 8, x3 + at + 8, ref p0, ref p1, ref p2, ref p3);
-            Chunk(Vector512.LoadAligned(q + 192), mask, x0 + at + 12, x1 + at + 12, x2 + at + 12, x3 + at + 12, ref p0, ref p1, ref p2, ref p3);
+            var (l0, h0) = Nibbles(q, mask);
+            Chunk(l0, h0, x0 + at, x1 + at, x2 + at, x3 + at, ref p0, ref p1, ref p2, ref p3);
+            var (l1, h1) = Nibbles(q + 64, mask);
+            Chunk(l1, h1, x0 + at + 4, x1 + at + 4, x2 + at + 4, x3 + at + 4, ref p0, ref p1, ref p2, ref p3);
+            var (l2, h2) = Nibbles(q + 128, mask);
+            Chunk(l2, h2, x0 + at + 8, x1 + at + 8, x2 + at + 8, x3 + at + 8, ref p0, ref p1, ref p2, ref p3);
+            var (l3, h3) = Nibbles(q + 192, mask);
+            Chunk(l3, h3, x0 + at + 12, x1 + at + 12, x2 + at + 12, x3 + at + 12, ref p0, ref p1, ref p2, ref p3);
             var dw = WeightScales(group, k);
             a0 = Block(p0, ones, x0, scaleAt, biasAt, k, dw, a0);
             a1 = Block(p1, ones, x1, scaleAt, biasAt, k, dw, a1);
@@ -133,16 +137,71 @@ internal sealed unsafe class PackedQ4_0 : PackedMatrix
         a3.Store(y + 3 * yStride);
     }
 
+    private protected override void Group8(byte* group, byte* x, int xStride, float* y, int yStride)
+    {
+        var mask = Vector512.Create((byte)0x0F);
+        var ones = Vector512.Create((short)1);
+        byte* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
+        byte* x4 = x + 4 * xStride, x5 = x + 5 * xStride, x6 = x + 6 * xStride, x7 = x + 7 * xStride;
+        int scaleAt = _blocks * 32, biasAt = _blocks * 36;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int k = 0; k < _blocks; k++)
+        {
+            byte* q = Quants(group, k);
+            if ((k & 1) == 0) Prefetch(q, PairBytes, FarPrefetch);
+            int at = 32 * k;
+            Vector512<short> p0 = default, p1 = default, p2 = default, p3 = default, p4 = default, p5 = default, p6 = default, p7 = default;
+            Chunk8(q, mask, at, x0, x1, x2, x3, x4, x5, x6, x7, ref p0, ref p1, ref p2, ref p3, ref p4, ref p5, ref p6, ref p7);
+            Chunk8(q + 64, mask, at + 4, x0, x1, x2, x3, x4, x5, x6, x7, ref p0, ref p1, ref p2, ref p3, ref p4, ref p5, ref p6, ref p7);
+            Chunk8(q + 128, mask, at + 8, x0, x1, x2, x3, x4, x5, x6, x7, ref p0, ref p1, ref p2, ref p3, ref p4, ref p5, ref p6, ref p7);
+            Chunk8(q + 192, mask, at + 12, x0, x1, x2, x3, x4, x5, x6, x7, ref p0, ref p1, ref p2, ref p3, ref p4, ref p5, ref p6, ref p7);
+            var dw = WeightScales(group, k);
+            a0 = Block(p0, ones, x0, scaleAt, biasAt, k, dw, a0);
+            a1 = Block(p1, ones, x1, scaleAt, biasAt, k, dw, a1);
+            a2 = Block(p2, ones, x2, scaleAt, biasAt, k, dw, a2);
+            a3 = Block(p3, ones, x3, scaleAt, biasAt, k, dw, a3);
+            a4 = Block(p4, ones, x4, scaleAt, biasAt, k, dw, a4);
+            a5 = Block(p5, ones, x5, scaleAt, biasAt, k, dw, a5);
+            a6 = Block(p6, ones, x6, scaleAt, biasAt, k, dw, a6);
+            a7 = Block(p7, ones, x7, scaleAt, biasAt, k, dw, a7);
+        }
+        a0.Store(y);
+        a1.Store(y + yStride);
+        a2.Store(y + 2 * yStride);
+        a3.Store(y + 3 * yStride);
+        a4.Store(y + 4 * yStride);
+        a5.Store(y + 5 * yStride);
+        a6.Store(y + 6 * yStride);
+        a7.Store(y + 7 * yStride);
+    }
+
+    /// <summary>One 64-byte chunk against eight inputs, whose matching activation bytes are <paramref name="o"/> bytes into each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Chunk8(byte* q, Vector512<byte> mask, int o, byte* x0, byte* x1, byte* x2, byte* x3, byte* x4, byte* x5, byte* x6, byte* x7,
+        ref Vector512<short> p0, ref Vector512<short> p1, ref Vector512<short> p2, ref Vector512<short> p3,
+        ref Vector512<short> p4, ref Vector512<short> p5, ref Vector512<short> p6, ref Vector512<short> p7)
+    {
+        var (lo, hi) = Nibbles(q, mask);
+        Chunk(lo, hi, x0 + o, x1 + o, x2 + o, x3 + o, ref p0, ref p1, ref p2, ref p3);
+        Chunk(lo, hi, x4 + o, x5 + o, x6 + o, x7 + o, ref p4, ref p5, ref p6, ref p7);
+    }
+
+    /// <summary>The low and high nibbles of the 64-byte chunk at <paramref name="at"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<byte> Low, Vector512<byte> High) Nibbles(byte* at, Vector512<byte> mask)
+    {
+        var v = Vector512.LoadAligned(at);
+        return (v & mask, Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask);
+    }
+
     /// <summary>
-    /// One 64-byte chunk (four weights of each row, low and high nibbles) against four inputs, whose matching
+    /// One 64-byte chunk (four weights of each row, as low and high nibbles) against four inputs, whose matching
     /// activation bytes are at <paramref name="x0"/>… and 16 bytes further.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Chunk(Vector512<byte> v, Vector512<byte> mask, byte* x0, byte* x1, byte* x2, byte* x3,
+    private static void Chunk(Vector512<byte> lo, Vector512<byte> hi, byte* x0, byte* x1, byte* x2, byte* x3,
         ref Vector512<short> p0, ref Vector512<short> p1, ref Vector512<short> p2, ref Vector512<short> p3)
     {
-        var lo = v & mask;
-        var hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask;
         p0 += Avx512BW.MultiplyAddAdjacent(lo, Broadcast(x0)) + Avx512BW.MultiplyAddAdjacent(hi, Broadcast(x0 + 16));
         p1 += Avx512BW.MultiplyAddAdjacent(lo, Broadcast(x1)) + Avx512BW.MultiplyAddAdjacent(hi, Broadcast(x1 + 16));
         p2 += Avx512BW.MultiplyAddAdjacent(lo, Broadcast(x2)) + Avx512BW.MultiplyAddAdjacent(hi, Broadcast(x2 + 16));

@@ -18,7 +18,7 @@ public sealed class BatchForward
     private readonly MatMulJob _matMul;
     private readonly AttentionJob _attention;
     private readonly int _gateWidth;
-    private readonly float[] _x, _xb, _q, _k, _v, _qkv, _att, _gate, _up, _proj;
+    private readonly float[] _x, _xb, _q, _k, _v, _qkv, _att, _gate, _up, _proj, _ropeCos, _ropeSin;
     private float[] _logits = [];
 
     /// <summary>Creates buffers for batches of up to <paramref name="maxBatch"/> tokens; matrix products run on <paramref name="pool"/> when given.</summary>
@@ -41,6 +41,8 @@ public sealed class BatchForward
         _gate = new float[maxBatch * _gateWidth];             // [batch, 2 n_ff] gate (or gate|up)
         _up = new float[maxBatch * ff];                       // [batch, n_ff]
         _proj = new float[maxBatch * embd];                   // [batch, n_embd] block output
+        _ropeCos = new float[maxBatch * (_c.RopeDimensionCount / 2)]; // [batch, rope_dim / 2] rotary angles
+        _ropeSin = new float[maxBatch * (_c.RopeDimensionCount / 2)];
         _matMul = new MatMulJob(maxBatch, Math.Max(Math.Max(embd, ff), _c.QDim));
         _attention = new AttentionJob(_c, pool?.ThreadCount ?? 1);
     }
@@ -73,6 +75,12 @@ public sealed class BatchForward
             if (_c.ScaleEmbeddings) TensorPrimitives.Multiply(x, MathF.Sqrt(embd), x);
         }
 
+        // The rotary angles depend only on each token's position: one table per token serves every head and layer.
+        int half = _c.RopeDimensionCount / 2;
+        for (int i = 0; i < n; i++)
+            VectorOps.RopeAngles(entries[i].Position, _c.RopeDimensionCount, _c.RopeFreqBase, _c.RopeFreqScale,
+                _ropeCos.AsSpan(i * half, half), _ropeSin.AsSpan(i * half, half));
+
         for (int l = 0; l < w.Layers.Length; l++)
         {
             var layer = w.Layers[l];
@@ -83,8 +91,10 @@ public sealed class BatchForward
                 var e = entries[i];
                 var q = _q.AsSpan(i * _c.QDim, _c.QDim);
                 var k = _k.AsSpan(i * _c.KvDim, _c.KvDim);
-                VectorOps.Rope(q, _c.HeadDim, _c.RopeDimensionCount, e.Position, _c.RopeFreqBase, _c.RopeFreqScale, _c.Rope == RopeStyle.NeoX);
-                VectorOps.Rope(k, _c.HeadDim, _c.RopeDimensionCount, e.Position, _c.RopeFreqBase, _c.RopeFreqScale, _c.Rope == RopeStyle.NeoX);
+                var cos = _ropeCos.AsSpan(i * half, half);
+                var sin = _ropeSin.AsSpan(i * half, half);
+                VectorOps.Rope(q, _c.HeadDim, cos, sin, _c.Rope == RopeStyle.NeoX);
+                VectorOps.Rope(k, _c.HeadDim, cos, sin, _c.Rope == RopeStyle.NeoX);
                 e.Cache.Store(l, e.Position, k, _v.AsSpan(i * _c.KvDim, _c.KvDim));
             }
             _attention.Run(_pool, l, entries, _q, _att);

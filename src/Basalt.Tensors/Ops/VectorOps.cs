@@ -92,19 +92,39 @@ public static class VectorOps
     /// </summary>
     public static void Rope(Span<float> x, int headDim, int ropeDim, int position, float freqBase, float freqScale, bool neox)
     {
-        int half = ropeDim / 2;
+        Span<float> cos = stackalloc float[ropeDim / 2], sin = stackalloc float[ropeDim / 2];
+        RopeAngles(position, ropeDim, freqBase, freqScale, cos, sin);
+        Rope(x, headDim, cos, sin, neox);
+    }
+
+    /// <summary>
+    /// cos θᵢ and sin θᵢ of the rotary angles θᵢ = position · freqScale · freqBase^(−2i/ropeDim) for i &lt; ropeDim/2
+    /// (computed in double). They depend only on the position, so one table serves every head and layer of a token.
+    /// </summary>
+    public static void RopeAngles(int position, int ropeDim, float freqBase, float freqScale, Span<float> cos, Span<float> sin)
+    {
+        for (int i = 0; i < ropeDim / 2; i++)
+        {
+            double theta = position * freqScale * Math.Pow(freqBase, -2.0 * i / ropeDim);
+            cos[i] = (float)Math.Cos(theta);
+            sin[i] = (float)Math.Sin(theta);
+        }
+    }
+
+    /// <summary>Rotates each head of <paramref name="x"/> by the angles of <see cref="RopeAngles"/> (cos.Length pairs per head).</summary>
+    public static void Rope(Span<float> x, int headDim, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, bool neox)
+    {
+        int half = cos.Length;
         for (int head = 0; head + headDim <= x.Length; head += headDim)
         {
             var h = x.Slice(head, headDim);
             for (int i = 0; i < half; i++)
             {
-                double theta = position * freqScale * Math.Pow(freqBase, -2.0 * i / ropeDim);
-                float cos = (float)Math.Cos(theta), sin = (float)Math.Sin(theta);
                 int a = neox ? i : 2 * i;
                 int b = neox ? i + half : 2 * i + 1;
                 float x0 = h[a], x1 = h[b];
-                h[a] = x0 * cos - x1 * sin;
-                h[b] = x0 * sin + x1 * cos;
+                h[a] = x0 * cos[i] - x1 * sin[i];
+                h[b] = x0 * sin[i] + x1 * cos[i];
             }
         }
     }

@@ -5,13 +5,15 @@ using Basalt.Tensors.Threading;
 namespace Basalt.Inference.Model;
 
 /// <summary>
-/// Causal grouped-query attention for every (token, head) pair of a batch, split across threads.
-/// Each token attends over its own sequence's cache up to its position.
+/// Causal grouped-query attention for every (token, KV head) pair of a batch, split across threads. Each token
+/// attends over its own sequence's cache up to its position; the keys and values of a KV head are read (and, from
+/// an F16 cache, widened) once for all the query heads that share them.
 /// </summary>
 internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
 {
     private readonly float[][] _scores = Enumerable.Range(0, threads).Select(_ => Array.Empty<float>()).ToArray();
-    private readonly float[][] _head = Enumerable.Range(0, threads).Select(_ => new float[c.HeadDim]).ToArray();
+    private readonly float[][] _keys = Enumerable.Range(0, threads).Select(_ => Array.Empty<float>()).ToArray();
+    private readonly float[][] _values = Enumerable.Range(0, threads).Select(_ => Array.Empty<float>()).ToArray();
     private BatchEntry[] _entries = [];
     private int _count, _layer;
     private float[] _q = [], _out = [];
@@ -31,33 +33,37 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
 
     public void Execute(int thread, int threadCount)
     {
-        int pairs = _count * c.HeadCount;
-        var (start, end) = WorkerPool.Share(pairs, thread, threadCount);
-        int hd = c.HeadDim, group = c.HeadCount / c.HeadCountKv;
+        int kvHeads = c.HeadCountKv, group = c.HeadCount / kvHeads, hd = c.HeadDim;
+        var (start, end) = WorkerPool.Share(_count * kvHeads, thread, threadCount);
         float scale = 1f / MathF.Sqrt(hd);
-        var cached = _head[thread].AsSpan();
         for (int pair = start; pair < end; pair++)
         {
-            int i = pair / c.HeadCount, h = pair % c.HeadCount;
+            int i = pair / kvHeads, g = pair % kvHeads;
             var e = _entries[i];
-            int span = e.Position + 1;
+            int span = e.Position + 1, kvOffset = g * hd;
             if (_scores[thread].Length < span) _scores[thread] = new float[Math.Max(span, 2 * _scores[thread].Length)];
-            var scores = _scores[thread].AsSpan(0, span);
-            var q = _q.AsSpan(i * c.QDim + h * hd, hd);
-            int kvOffset = h / group * hd;
-            for (int t = 0; t < span; t++)
+            if (_keys[thread].Length < span * hd)
             {
-                e.Cache.ReadKey(_layer, t, kvOffset, cached);
-                scores[t] = TensorPrimitives.Dot(q, cached) * scale;
+                _keys[thread] = new float[Math.Max(span * hd, 2 * _keys[thread].Length)];
+                _values[thread] = new float[_keys[thread].Length];
             }
-            VectorOps.Softmax(scores);
-            if (e.Cache.UsesF16) RoundToHalf(scores);
-            var output = _out.AsSpan(i * c.QDim + h * hd, hd);
-            output.Clear();
+            var keys = _keys[thread].AsSpan(0, span * hd);
+            var values = _values[thread].AsSpan(0, span * hd);
             for (int t = 0; t < span; t++)
             {
-                e.Cache.ReadValue(_layer, t, kvOffset, cached);
-                TensorPrimitives.MultiplyAdd(cached, scores[t], output, output);
+                e.Cache.ReadKey(_layer, t, kvOffset, keys.Slice(t * hd, hd));
+                e.Cache.ReadValue(_layer, t, kvOffset, values.Slice(t * hd, hd));
+            }
+            var scores = _scores[thread].AsSpan(0, span);
+            for (int h = g * group; h < (g + 1) * group; h++)
+            {
+                var q = _q.AsSpan(i * c.QDim + h * hd, hd);
+                for (int t = 0; t < span; t++) scores[t] = TensorPrimitives.Dot(q, keys.Slice(t * hd, hd)) * scale;
+                VectorOps.Softmax(scores);
+                if (e.Cache.UsesF16) RoundToHalf(scores);
+                var output = _out.AsSpan(i * c.QDim + h * hd, hd);
+                output.Clear();
+                for (int t = 0; t < span; t++) TensorPrimitives.MultiplyAdd(values.Slice(t * hd, hd), scores[t], output, output);
             }
         }
     }

@@ -31,17 +31,14 @@ public static class VectorOps
         for (int i = 0; i < x.Length; i++) output[i] = (float)(x[i] - mean) * scale * weight[i] + (bias.IsEmpty ? 0 : bias[i]);
     }
 
-    /// <summary>In-place softmax, stable against large logits.</summary>
+    /// <summary>In-place softmax, stable against large logits: e^(x − max) with TensorPrimitives' vectorised exponential, summed in double.</summary>
     public static void Softmax(Span<float> x)
     {
         float max = TensorPrimitives.Max(x);
+        TensorPrimitives.Subtract(x, max, x);
+        TensorPrimitives.Exp(x, x);
         double sum = 0;
-        for (int i = 0; i < x.Length; i++)
-        {
-            float e = MathF.Exp(x[i] - max);
-            x[i] = e;
-            sum += e;
-        }
+        foreach (float e in x) sum += e;
         TensorPrimitives.Multiply(x, (float)(1.0 / sum), x);
     }
 

@@ -34,6 +34,7 @@ public abstract unsafe class PackedMatrix : IDisposable
         // Each group starts on a cache line.
         GroupBytes = (groupBytes + 63) & ~63L;
         _data = (byte*)NativeMemory.AlignedAlloc((nuint)(GroupBytes * Groups), 64);
+        NativeMemory.Clear(_data, (nuint)(GroupBytes * Groups)); // padding and bit fields that packing ORs into
         GC.AddMemoryPressure(GroupBytes * Groups);
     }
 
@@ -65,6 +66,7 @@ public abstract unsafe class PackedMatrix : IDisposable
         FastKernels.IsVector512Accelerated && rows > 0 && rows % GroupRows == 0 && cols > 0 && type switch
         {
             GgmlType.Q4_0 or GgmlType.Q8_0 => cols % 32 == 0,
+            GgmlType.Q6_K => cols % 256 == 0,
             _ => false,
         };
 
@@ -80,7 +82,8 @@ public abstract unsafe class PackedMatrix : IDisposable
         PackedMatrix packed = type switch
         {
             GgmlType.Q4_0 => new PackedQ4_0(rows, cols),
-            _ => new PackedQ8_0(rows, cols),
+            GgmlType.Q8_0 => new PackedQ8_0(rows, cols),
+            _ => new PackedQ6_K(rows, cols),
         };
         byte* dst = packed._data;
         long groupBytes = packed.GroupBytes;

@@ -6,7 +6,7 @@ namespace Basalt.Tensors.Tests.Packed;
 
 public sealed unsafe class PackedMatrixTests
 {
-    public static TheoryData<GgmlType> PackedTypes => new([GgmlType.Q4_0, GgmlType.Q8_0]);
+    public static TheoryData<GgmlType> PackedTypes => new([GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q6_K]);
 
     private sealed record Case(GgmlType Type, int Rows, int Cols, byte[] Weights, PackedMatrix Packed);
 
@@ -35,9 +35,10 @@ public sealed unsafe class PackedMatrixTests
     [MemberData(nameof(PackedTypes))]
     public void ProductsMatchTheReferenceRowKernel(GgmlType type)
     {
-        Assert.SkipUnless(PackedMatrix.CanPack(type, 16, 32), "no packed kernels on this CPU");
-        foreach (var (rows, cols) in new[] { (16, 32), (32, 64), (48, 96), (16, 2048), (64, 5632) })
+        Assert.SkipUnless(PackedMatrix.CanPack(type, 16, 256), "no packed kernels on this CPU");
+        foreach (var (rows, cols) in new[] { (16, 32), (32, 64), (48, 96), (16, 256), (32, 768), (16, 2048), (64, 5632) })
         {
+            if (!PackedMatrix.CanPack(type, rows, cols)) continue;
             var c = Make(type, rows, cols, rows + cols);
             using var packed = c.Packed;
             var rng = new Random(cols);
@@ -68,8 +69,9 @@ public sealed unsafe class PackedMatrixTests
     [MemberData(nameof(PackedTypes))]
     public void BatchSizeAndGroupSplitChangeNoBit(GgmlType type)
     {
-        Assert.SkipUnless(PackedMatrix.CanPack(type, 16, 32), "no packed kernels on this CPU");
-        const int rows = 64, cols = 320;
+        Assert.SkipUnless(PackedMatrix.CanPack(type, 16, 256), "no packed kernels on this CPU");
+        const int rows = 64;
+        int cols = GgmlTypeInfo.Of(type).BlockSize == 256 ? 512 : 320;
         var c = Make(type, rows, cols, 5);
         using var packed = c.Packed;
         var rng = new Random(9);

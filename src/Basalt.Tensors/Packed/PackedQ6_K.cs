@@ -1,0 +1,231 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Basalt.Tensors.Quants;
+
+namespace Basalt.Tensors.Packed;
+
+/// <summary>
+/// Q6_K in sixteen-row groups. A superblock (256 columns) of a group takes 3392 bytes, 53 cache lines:
+/// <list type="bullet">
+/// <item>eight 384-byte units of 32 columns. Each holds four nibble vectors laid out as Q4_0's (vector c, row r in
+/// lanes 4r..4r+3: low nibbles the low four bits of the row's weights 4c..4c+3 of the unit, high nibbles those of
+/// weights 16+4c..16+4c+3), then two vectors of the top two bits, vector h serving nibble vectors 2h and 2h+1: in
+/// each byte, bits 0–1 and 2–3 go with vector 2h's low and high nibble, bits 4–5 and 6–7 with vector 2h+1's;</item>
+/// <item>the sixteen int8 sub-block scales of the sixteen rows, sub-block-major (256 bytes);</item>
+/// <item>the rows' fp16 d (32 bytes), and 32 bytes of padding.</item>
+/// </list>
+/// The 6-bit weights q (0..63) meet the Q8_K activations x in <c>vpmaddubsw</c> (a lane pair is at most 2·63·127,
+/// so two add up exactly in int16); <c>vpmaddwd</c> against the sub-block scale, duplicated into both int16 halves
+/// of each row's lane, gives sc·Σq·x in int32, and the "−32" of every weight comes off as 32·sc·Σx with the Q8_K
+/// block sums. So each superblock's integer sum is exactly Σ sc·Σ(q−32)·x, as ggml forms it, and meets d·dx once.
+/// Input: per superblock the 256 quants, then per superblock sixteen int16 pairs (16·Σx, 16·Σx) of the sub-blocks,
+/// then the superblock scales dx as f32.
+/// </summary>
+internal sealed unsafe class PackedQ6_K : PackedMatrix
+{
+    private const int UnitBytes = 384, ScalesAt = 8 * UnitBytes, DAt = ScalesAt + 256, SuperBytes = 3392;
+
+    /// <summary>
+    /// Sixteen sign-extended scales to the int16 pairs (s₀, s₀, s₁, s₁, …) of <c>vpmaddwd</c>. Built where it is used
+    /// (a constant there): a static readonly vector costs a class-initialisation check that makes the JIT spill.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> DuplicatePairs() => Vector512.Create(
+        (short)0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+
+    private readonly int _supers;
+
+    public PackedQ6_K(int rows, int cols) : base(GgmlType.Q6_K, rows, cols, (long)(cols / 256) * SuperBytes) => _supers = cols / 256;
+
+    public override int InputBytes => _supers * (256 + 64 + 4);
+
+    public override void PrepareInput(ReadOnlySpan<float> x, Span<byte> input)
+    {
+        if (x.Length != Cols) throw new ArgumentException($"Expected {Cols} activations, got {x.Length}.", nameof(x));
+        if (input.Length < InputBytes) throw new ArgumentException($"Need {InputBytes} bytes, got {input.Length}.", nameof(input));
+        int q8Bytes = _supers * 292;
+        byte[] rented = ArrayPool<byte>.Shared.Rent(q8Bytes);
+        try
+        {
+            ReferenceKernels.QuantizeActivations(GgmlType.Q6_K, x, rented.AsSpan(0, q8Bytes));
+            fixed (byte* src = rented)
+            fixed (byte* dst = input)
+            {
+                short* offsets = (short*)(dst + _supers * 256);
+                float* scales = (float*)(dst + _supers * 320);
+                for (int s = 0; s < _supers; s++)
+                {
+                    byte* block = src + 292 * s;
+                    scales[s] = BinaryPrimitives.ReadSingleLittleEndian(new ReadOnlySpan<byte>(block, 4));
+                    Unsafe.CopyBlockUnaligned(dst + 256 * s, block + 4, 256);
+                    for (int j = 0; j < 16; j++)
+                    {
+                        // |Σx| ≤ 16·127, so 16·Σx fits an int16; the pair gives 32·sc·Σx in one vpmaddwd.
+                        short sixteen = (short)(16 * Unsafe.ReadUnaligned<short>(block + 260 + 2 * j));
+                        offsets[32 * s + 2 * j] = sixteen;
+                        offsets[32 * s + 2 * j + 1] = sixteen;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private protected override void PackGroup(byte* src, int rowBytes, byte* dst)
+    {
+        Span<byte> q = stackalloc byte[256];
+        for (int r = 0; r < GroupRows; r++)
+        {
+            for (int s = 0; s < _supers; s++)
+            {
+                var block = new ReadOnlySpan<byte>(src + (long)r * rowBytes + 210 * s, 210);
+                for (int e = 0; e < 256; e++) q[e] = (byte)(ReferenceKernels.Q6Value(block, e) + 32);
+                byte* super = dst + (long)s * SuperBytes;
+                for (int u = 0; u < 8; u++)
+                {
+                    byte* unit = super + u * UnitBytes;
+                    var w = q.Slice(32 * u, 32);
+                    for (int c = 0; c < 4; c++)
+                        for (int i = 0; i < 4; i++)
+                        {
+                            byte lo = w[4 * c + i], hi = w[16 + 4 * c + i];
+                            unit[64 * c + 4 * r + i] = (byte)((lo & 0xF) | (hi & 0xF) << 4);
+                            int shift = 4 * (c & 1);
+                            ref byte top = ref unit[256 + 64 * (c >> 1) + 4 * r + i];
+                            top |= (byte)(((lo >> 4) | (hi >> 4) << 2) << shift);
+                        }
+                }
+                for (int j = 0; j < 16; j++) super[ScalesAt + 16 * j + r] = block[192 + j];
+                Unsafe.WriteUnaligned(super + DAt + 2 * r, BinaryPrimitives.ReadUInt16LittleEndian(block[208..]));
+            }
+        }
+    }
+
+    /// <summary>6-bit weights from a nibble vector's low nibbles and the top bits already shifted to bits 4–5.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> Low(Vector512<byte> nibbles, Vector512<ushort> top) =>
+        (nibbles & Vector512.Create((byte)0x0F)) | (top.AsByte() & Vector512.Create((byte)0x30));
+
+    /// <summary>The same from the high nibbles. 16-bit shifts move bits across a byte boundary only where the masks drop them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> High(Vector512<byte> nibbles, Vector512<ushort> top) =>
+        (Vector512.ShiftRightLogical(nibbles.AsUInt16(), 4).AsByte() & Vector512.Create((byte)0x0F)) | (top.AsByte() & Vector512.Create((byte)0x30));
+
+    /// <summary>Sub-block <paramref name="j"/>'s scales of the sixteen rows as (sc, sc) int16 pairs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> ScalePairs(byte* super, int j, Vector512<short> pairs) =>
+        Avx512BW.PermuteVar32x16(Avx2.ConvertToVector256Int16(Vector128.LoadAligned((sbyte*)(super + ScalesAt + 16 * j))).ToVector512Unsafe(), pairs);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<sbyte> Broadcast(byte* at) => Vector512.Create(Unsafe.ReadUnaligned<int>(at)).AsSByte();
+
+    /// <summary>
+    /// One unit's contribution for one input: sc·Σq·x of its two sub-blocks minus their 32·sc·Σx.
+    /// <paramref name="xu"/> is the unit's 32 activations, <paramref name="offsets"/> the superblock's offset pairs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Unit(Vector512<byte> l0, Vector512<byte> h0, Vector512<byte> l1, Vector512<byte> h1,
+        Vector512<byte> l2, Vector512<byte> h2, Vector512<byte> l3, Vector512<byte> h3,
+        Vector512<short> scA, Vector512<short> scB, byte* xu, int* offsets, int u, Vector512<int> sum)
+    {
+        var a01 = Avx512BW.MultiplyAddAdjacent(l0, Broadcast(xu)) + Avx512BW.MultiplyAddAdjacent(l1, Broadcast(xu + 4));
+        var a23 = Avx512BW.MultiplyAddAdjacent(l2, Broadcast(xu + 8)) + Avx512BW.MultiplyAddAdjacent(l3, Broadcast(xu + 12));
+        var b01 = Avx512BW.MultiplyAddAdjacent(h0, Broadcast(xu + 16)) + Avx512BW.MultiplyAddAdjacent(h1, Broadcast(xu + 20));
+        var b23 = Avx512BW.MultiplyAddAdjacent(h2, Broadcast(xu + 24)) + Avx512BW.MultiplyAddAdjacent(h3, Broadcast(xu + 28));
+        sum += Avx512BW.MultiplyAddAdjacent(a01, scA) + Avx512BW.MultiplyAddAdjacent(a23, scA);
+        sum += Avx512BW.MultiplyAddAdjacent(b01, scB) + Avx512BW.MultiplyAddAdjacent(b23, scB);
+        sum -= Avx512BW.MultiplyAddAdjacent(scA, Vector512.Create(offsets[2 * u]).AsInt16());
+        return sum - Avx512BW.MultiplyAddAdjacent(scB, Vector512.Create(offsets[2 * u + 1]).AsInt16());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> RowScales(byte* super) =>
+        FastKernels.WidenHalves512(Avx512F.ConvertToVector512UInt32(Vector256.LoadAligned((ushort*)(super + DAt))));
+
+    private protected override void Group1(byte* group, byte* x, float* y)
+    {
+        int* offsetBase = (int*)(x + _supers * 256);
+        float* xScale = (float*)(x + _supers * 320);
+        var pairs = DuplicatePairs();
+        var acc = Vector512<float>.Zero;
+        for (int s = 0; s < _supers; s++)
+        {
+            byte* super = group + (long)s * SuperBytes, xs = x + 256 * s;
+            int* offsets = offsetBase + 16 * s;
+            var sum = Vector512<int>.Zero;
+            for (int u = 0; u < 8; u++)
+            {
+                byte* unit = super + u * UnitBytes;
+                Prefetch(unit, UnitBytes, NearPrefetch);
+                var t0 = Vector512.LoadAligned(unit + 256).AsUInt16();
+                var t1 = Vector512.LoadAligned(unit + 320).AsUInt16();
+                var v0 = Vector512.LoadAligned(unit);
+                var v1 = Vector512.LoadAligned(unit + 64);
+                var v2 = Vector512.LoadAligned(unit + 128);
+                var v3 = Vector512.LoadAligned(unit + 192);
+                sum = Unit(Low(v0, Vector512.ShiftLeft(t0, 4)), High(v0, Vector512.ShiftLeft(t0, 2)),
+                    Low(v1, t0), High(v1, Vector512.ShiftRightLogical(t0, 2)),
+                    Low(v2, Vector512.ShiftLeft(t1, 4)), High(v2, Vector512.ShiftLeft(t1, 2)),
+                    Low(v3, t1), High(v3, Vector512.ShiftRightLogical(t1, 2)),
+                    ScalePairs(super, 2 * u, pairs), ScalePairs(super, 2 * u + 1, pairs), xs + 32 * u, offsets, u, sum);
+            }
+            acc = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sum), RowScales(super) * Vector512.Create(xScale[s]), acc);
+        }
+        acc.Store(y);
+    }
+
+    private protected override void Group4(byte* group, byte* x, int xStride, float* y, int yStride)
+    {
+        byte* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
+        int offsetAt = _supers * 256, scaleAt = _supers * 320;
+        var pairs = DuplicatePairs();
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (int s = 0; s < _supers; s++)
+        {
+            byte* super = group + (long)s * SuperBytes;
+            int xo = 256 * s, oo = offsetAt + 64 * s;
+            Vector512<int> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (int u = 0; u < 8; u++)
+            {
+                byte* unit = super + u * UnitBytes;
+                Prefetch(unit, UnitBytes, FarPrefetch);
+                var t0 = Vector512.LoadAligned(unit + 256).AsUInt16();
+                var t1 = Vector512.LoadAligned(unit + 320).AsUInt16();
+                var v0 = Vector512.LoadAligned(unit);
+                var v1 = Vector512.LoadAligned(unit + 64);
+                var v2 = Vector512.LoadAligned(unit + 128);
+                var v3 = Vector512.LoadAligned(unit + 192);
+                var l0 = Low(v0, Vector512.ShiftLeft(t0, 4));
+                var h0 = High(v0, Vector512.ShiftLeft(t0, 2));
+                var l1 = Low(v1, t0);
+                var h1 = High(v1, Vector512.ShiftRightLogical(t0, 2));
+                var l2 = Low(v2, Vector512.ShiftLeft(t1, 4));
+                var h2 = High(v2, Vector512.ShiftLeft(t1, 2));
+                var l3 = Low(v3, t1);
+                var h3 = High(v3, Vector512.ShiftRightLogical(t1, 2));
+                var scA = ScalePairs(super, 2 * u, pairs);
+                var scB = ScalePairs(super, 2 * u + 1, pairs);
+                int xu = xo + 32 * u;
+                s0 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x0 + xu, (int*)(x0 + oo), u, s0);
+                s1 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x1 + xu, (int*)(x1 + oo), u, s1);
+                s2 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x2 + xu, (int*)(x2 + oo), u, s2);
+                s3 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x3 + xu, (int*)(x3 + oo), u, s3);
+            }
+            var dw = RowScales(super);
+            a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s0), dw * Vector512.Create(((float*)(x0 + scaleAt))[s]), a0);
+            a1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s1), dw * Vector512.Create(((float*)(x1 + scaleAt))[s]), a1);
+            a2 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s2), dw * Vector512.Create(((float*)(x2 + scaleAt))[s]), a2);
+            a3 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s3), dw * Vector512.Create(((float*)(x3 + scaleAt))[s]), a3);
+        }
+        a0.Store(y);
+        a1.Store(y + yStride);
+        a2.Store(y + 2 * yStride);
+        a3.Store(y + 3 * yStride);
+    }
+}

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Basalt.Tensors.Quants;
 
@@ -66,7 +67,7 @@ public abstract unsafe class PackedMatrix : IDisposable
         FastKernels.IsVector512Accelerated && rows > 0 && rows % GroupRows == 0 && cols > 0 && type switch
         {
             GgmlType.Q4_0 or GgmlType.Q8_0 => cols % 32 == 0,
-            GgmlType.Q6_K => cols % 256 == 0,
+            GgmlType.Q4_K or GgmlType.Q6_K => cols % 256 == 0,
             _ => false,
         };
 
@@ -83,6 +84,7 @@ public abstract unsafe class PackedMatrix : IDisposable
         {
             GgmlType.Q4_0 => new PackedQ4_0(rows, cols),
             GgmlType.Q8_0 => new PackedQ8_0(rows, cols),
+            GgmlType.Q4_K => new PackedQ4_K(rows, cols),
             _ => new PackedQ6_K(rows, cols),
         };
         byte* dst = packed._data;
@@ -147,6 +149,32 @@ public abstract unsafe class PackedMatrix : IDisposable
     {
         for (int i = 0; i < bytes; i += 64) Sse.Prefetch0(at + distance + i);
     }
+
+    /// <summary>The four activation bytes at <paramref name="at"/>, repeated in every 32-bit lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected static Vector512<sbyte> Broadcast(byte* at) => Vector512.Create(Unsafe.ReadUnaligned<int>(at)).AsSByte();
+
+    /// <summary>
+    /// Control for <c>vpermw</c> that turns sixteen int16 scales into the pairs (s₀, s₀, s₁, s₁, …) of
+    /// <c>vpmaddwd</c>. Built where it is used (a constant there): a static readonly vector costs a
+    /// class-initialisation check that makes the JIT spill.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected static Vector512<short> DuplicatePairs() => Vector512.Create(
+        (short)0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+
+    /// <summary>Sixteen row scales (bytes, sign-extended when <paramref name="signed"/>) as (s, s) int16 pairs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected static Vector512<short> ScalePairs(byte* scales, Vector512<short> pairs, bool signed)
+    {
+        var wide = signed ? Avx2.ConvertToVector256Int16(Vector128.LoadAligned((sbyte*)scales)) : Avx2.ConvertToVector256Int16(Vector128.LoadAligned(scales));
+        return Avx512BW.PermuteVar32x16(wide.ToVector512Unsafe(), pairs);
+    }
+
+    /// <summary>The sixteen fp16 values at <paramref name="at"/> (one per row) as f32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected static Vector512<float> Halves(byte* at) =>
+        FastKernels.WidenHalves512(Avx512F.ConvertToVector512UInt32(Vector256.LoadAligned((ushort*)at)));
 
     /// <summary>Writes the sixteen rows at <paramref name="src"/> into the group layout at <paramref name="dst"/>.</summary>
     private protected abstract void PackGroup(byte* src, int rowBytes, byte* dst);

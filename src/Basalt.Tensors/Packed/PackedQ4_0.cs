@@ -70,13 +70,9 @@ internal sealed unsafe class PackedQ4_0 : PackedMatrix
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<sbyte> Broadcast(byte* at) => Vector512.Create(Unsafe.ReadUnaligned<int>(at)).AsSByte();
-
     /// <summary>The sixteen block scales of block <paramref name="k"/> as f32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> WeightScales(byte* group, int k) =>
-        FastKernels.WidenHalves512(Avx512F.ConvertToVector512UInt32(Vector256.LoadAligned(Scales(group, k))));
+    private static Vector512<float> WeightScales(byte* group, int k) => Halves((byte*)Scales(group, k));
 
     private protected override void Group1(byte* group, byte* x, float* y)
     {

@@ -28,14 +28,6 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
 {
     private const int UnitBytes = 384, ScalesAt = 8 * UnitBytes, DAt = ScalesAt + 256, SuperBytes = 3392;
 
-    /// <summary>
-    /// Sixteen sign-extended scales to the int16 pairs (s₀, s₀, s₁, s₁, …) of <c>vpmaddwd</c>. Built where it is used
-    /// (a constant there): a static readonly vector costs a class-initialisation check that makes the JIT spill.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> DuplicatePairs() => Vector512.Create(
-        (short)0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
-
     private readonly int _supers;
 
     public PackedQ6_K(int rows, int cols) : base(GgmlType.Q6_K, rows, cols, (long)(cols / 256) * SuperBytes) => _supers = cols / 256;
@@ -119,11 +111,7 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
 
     /// <summary>Sub-block <paramref name="j"/>'s scales of the sixteen rows as (sc, sc) int16 pairs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> ScalePairs(byte* super, int j, Vector512<short> pairs) =>
-        Avx512BW.PermuteVar32x16(Avx2.ConvertToVector256Int16(Vector128.LoadAligned((sbyte*)(super + ScalesAt + 16 * j))).ToVector512Unsafe(), pairs);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<sbyte> Broadcast(byte* at) => Vector512.Create(Unsafe.ReadUnaligned<int>(at)).AsSByte();
+    private static Vector512<short> ScalePairs(byte* super, int j, Vector512<short> pairs) => ScalePairs(super + ScalesAt + 16 * j, pairs, signed: true);
 
     /// <summary>
     /// One unit's contribution for one input: sc·Σq·x of its two sub-blocks minus their 32·sc·Σx.
@@ -145,8 +133,7 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> RowScales(byte* super) =>
-        FastKernels.WidenHalves512(Avx512F.ConvertToVector512UInt32(Vector256.LoadAligned((ushort*)(super + DAt))));
+    private static Vector512<float> RowScales(byte* super) => Halves(super + DAt);
 
     private protected override void Group1(byte* group, byte* x, float* y)
     {

@@ -69,14 +69,13 @@ internal sealed unsafe class PackedQ8_0 : PackedMatrix
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> Broadcast(byte* at) => Vector512.Create(Unsafe.ReadUnaligned<int>(at)).AsInt16();
+    private static Vector512<short> BroadcastPair(byte* at) => Broadcast(at).AsInt16();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<short> Widen(byte* chunk) => Avx512BW.ConvertToVector512Int16(Vector256.LoadAligned((sbyte*)chunk));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> WeightScales(byte* group, int k) =>
-        FastKernels.WidenHalves512(Avx512F.ConvertToVector512UInt32(Vector256.LoadAligned(Scales(group, k))));
+    private static Vector512<float> WeightScales(byte* group, int k) => Halves((byte*)Scales(group, k));
 
     private protected override void Group1(byte* group, byte* x, float* y)
     {
@@ -90,8 +89,8 @@ internal sealed unsafe class PackedQ8_0 : PackedMatrix
             Vector512<int> s0 = default, s1 = default;
             for (int j = 0; j < 16; j += 2)
             {
-                s0 += Avx512BW.MultiplyAddAdjacent(Widen(q + 32 * j), Broadcast(xb + 4 * j));
-                s1 += Avx512BW.MultiplyAddAdjacent(Widen(q + 32 * j + 32), Broadcast(xb + 4 * j + 4));
+                s0 += Avx512BW.MultiplyAddAdjacent(Widen(q + 32 * j), BroadcastPair(xb + 4 * j));
+                s1 += Avx512BW.MultiplyAddAdjacent(Widen(q + 32 * j + 32), BroadcastPair(xb + 4 * j + 4));
             }
             acc = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s0 + s1), WeightScales(group, k) * Vector512.Create(xScale[k]), acc);
         }
@@ -113,10 +112,10 @@ internal sealed unsafe class PackedQ8_0 : PackedMatrix
             {
                 var w = Widen(q + 32 * j);
                 int xj = at + 4 * j;
-                s0 += Avx512BW.MultiplyAddAdjacent(w, Broadcast(x0 + xj));
-                s1 += Avx512BW.MultiplyAddAdjacent(w, Broadcast(x1 + xj));
-                s2 += Avx512BW.MultiplyAddAdjacent(w, Broadcast(x2 + xj));
-                s3 += Avx512BW.MultiplyAddAdjacent(w, Broadcast(x3 + xj));
+                s0 += Avx512BW.MultiplyAddAdjacent(w, BroadcastPair(x0 + xj));
+                s1 += Avx512BW.MultiplyAddAdjacent(w, BroadcastPair(x1 + xj));
+                s2 += Avx512BW.MultiplyAddAdjacent(w, BroadcastPair(x2 + xj));
+                s3 += Avx512BW.MultiplyAddAdjacent(w, BroadcastPair(x3 + xj));
             }
             var dw = WeightScales(group, k);
             a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s0), dw * Vector512.Create(((float*)(x0 + scaleAt))[k]), a0);

@@ -68,6 +68,7 @@ public abstract unsafe class PackedMatrix : IDisposable
         {
             GgmlType.Q4_0 or GgmlType.Q8_0 => cols % 32 == 0,
             GgmlType.Q4_K or GgmlType.Q6_K => cols % 256 == 0,
+            GgmlType.F16 => cols % 32 == 0,
             _ => false,
         };
 
@@ -85,6 +86,7 @@ public abstract unsafe class PackedMatrix : IDisposable
             GgmlType.Q4_0 => new PackedQ4_0(rows, cols),
             GgmlType.Q8_0 => new PackedQ8_0(rows, cols),
             GgmlType.Q4_K => new PackedQ4_K(rows, cols),
+            GgmlType.F16 => new PackedF16(rows, cols),
             _ => new PackedQ6_K(rows, cols),
         };
         byte* dst = packed._data;

@@ -6,7 +6,7 @@ namespace Basalt.Tensors.Tests.Packed;
 
 public sealed unsafe class PackedMatrixTests
 {
-    public static TheoryData<GgmlType> PackedTypes => new([GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K]);
+    public static TheoryData<GgmlType> PackedTypes => new([GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.F16]);
 
     private sealed record Case(GgmlType Type, int Rows, int Cols, byte[] Weights, PackedMatrix Packed);
 

@@ -1,0 +1,114 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Basalt.Tensors.Quants;
+
+namespace Basalt.Tensors.Packed;
+
+/// <summary>
+/// F16 in sixteen-row groups, column-major within the group: column j's sixteen halves (one per row) are 32
+/// contiguous bytes, so one widening gives a vector of sixteen rows that meets x[j] broadcast — no horizontal sums.
+/// The weights stay 2 bytes each (decode reads them all every token); the software half-to-float widening, the
+/// costly part, is done once per column for all the inputs of a call (up to eight at a time). Each row keeps two
+/// accumulators, even and odd columns, added at the end.
+/// Input: the activations rounded to f16 values and stored as f32 (as for the row kernels: the products are exact).
+/// </summary>
+internal sealed unsafe class PackedF16 : PackedMatrix
+{
+    public PackedF16(int rows, int cols) : base(GgmlType.F16, rows, cols, (long)cols * 32) { }
+
+    public override int InputBytes => Cols * sizeof(float);
+
+    public override void PrepareInput(ReadOnlySpan<float> x, Span<byte> input)
+    {
+        if (x.Length != Cols) throw new ArgumentException($"Expected {Cols} activations, got {x.Length}.", nameof(x));
+        if (input.Length < InputBytes) throw new ArgumentException($"Need {InputBytes} bytes, got {input.Length}.", nameof(input));
+        ReferenceKernels.QuantizeActivations(GgmlType.F16, x, input[..InputBytes]);
+    }
+
+    private protected override void PackGroup(byte* src, int rowBytes, byte* dst)
+    {
+        for (int r = 0; r < GroupRows; r++)
+        {
+            ushort* row = (ushort*)(src + (long)r * rowBytes);
+            for (int j = 0; j < Cols; j++) ((ushort*)(dst + 32L * j))[r] = row[j];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Column(byte* group, int j) => Halves(group + 32L * j);
+
+    private protected override void Group1(byte* group, byte* x, float* y)
+    {
+        float* xf = (float*)x;
+        Vector512<float> a = default, b = default;
+        for (int j = 0; j < Cols; j += 2)
+        {
+            if ((j & 31) == 0) Prefetch(group + 32L * j, 1024, NearPrefetch);
+            a = Vector512.FusedMultiplyAdd(Column(group, j), Vector512.Create(xf[j]), a);
+            b = Vector512.FusedMultiplyAdd(Column(group, j + 1), Vector512.Create(xf[j + 1]), b);
+        }
+        (a + b).Store(y);
+    }
+
+    private protected override void Group4(byte* group, byte* x, int xStride, float* y, int yStride)
+    {
+        float* x0 = (float*)x, x1 = (float*)(x + xStride), x2 = (float*)(x + 2 * xStride), x3 = (float*)(x + 3 * xStride);
+        Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
+        for (int j = 0; j < Cols; j += 2)
+        {
+            if ((j & 31) == 0) Prefetch(group + 32L * j, 1024, FarPrefetch);
+            var w = Column(group, j);
+            var v = Column(group, j + 1);
+            a0 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x0[j]), a0);
+            b0 = Vector512.FusedMultiplyAdd(v, Vector512.Create(x0[j + 1]), b0);
+            a1 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x1[j]), a1);
+            b1 = Vector512.FusedMultiplyAdd(v, Vector512.Create(x1[j + 1]), b1);
+            a2 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x2[j]), a2);
+            b2 = Vector512.FusedMultiplyAdd(v, Vector512.Create(x2[j + 1]), b2);
+            a3 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x3[j]), a3);
+            b3 = Vector512.FusedMultiplyAdd(v, Vector512.Create(x3[j + 1]), b3);
+        }
+        (a0 + b0).Store(y);
+        (a1 + b1).Store(y + yStride);
+        (a2 + b2).Store(y + 2 * yStride);
+        (a3 + b3).Store(y + 3 * yStride);
+    }
+
+    private protected override void Group8(byte* group, byte* x, int xStride, float* y, int yStride)
+    {
+        float* x0 = (float*)x, x1 = (float*)(x + xStride), x2 = (float*)(x + 2 * xStride), x3 = (float*)(x + 3 * xStride);
+        float* x4 = (float*)(x + 4 * xStride), x5 = (float*)(x + 5 * xStride), x6 = (float*)(x + 6 * xStride), x7 = (float*)(x + 7 * xStride);
+        Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
+        Vector512<float> a4 = default, b4 = default, a5 = default, b5 = default, a6 = default, b6 = default, a7 = default, b7 = default;
+        for (int j = 0; j < Cols; j += 2)
+        {
+            if ((j & 31) == 0) Prefetch(group + 32L * j, 1024, FarPrefetch);
+            var w = Column(group, j);
+            var v = Column(group, j + 1);
+            a0 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x0[j]), a0);
+            b0 = Vector512.FusedMultiplyAdd(v, Vector512.Create(x0[j + 1]), b0);
+            a1 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x1[j]), a1);
+            b1 = Vector512.FusedMultiplyAdd(v, Vector512.Create(x1[j + 1]), b1);
+            a2 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x2[j]), a2);
+            b2 = Vector512.FusedMultiplyAdd(v, Vector512.Create(x2[j + 1]), b2);
+            a3 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x3[j]), a3);
+            b3 = Vector512.FusedMultiplyAdd(v, Vector512.Create(x3[j + 1]), b3);
+            a4 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x4[j]), a4);
+            b4 = Vector512.FusedMultiplyAdd(v, Vector512.Create(x4[j + 1]), b4);
+            a5 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x5[j]), a5);
+            b5 = Vector512.FusedMultiplyAdd(v, Vector512.Create(x5[j + 1]), b5);
+            a6 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x6[j]), a6);
+            b6 = Vector512.FusedMultiplyAdd(v, Vector512.Create(x6[j + 1]), b6);
+            a7 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x7[j]), a7);
+            b7 = Vector512.FusedMultiplyAdd(v, Vector512.Create(x7[j + 1]), b7);
+        }
+        (a0 + b0).Store(y);
+        (a1 + b1).Store(y + yStride);
+        (a2 + b2).Store(y + 2 * yStride);
+        (a3 + b3).Store(y + 3 * yStride);
+        (a4 + b4).Store(y + 4 * yStride);
+        (a5 + b5).Store(y + 5 * yStride);
+        (a6 + b6).Store(y + 6 * yStride);
+        (a7 + b7).Store(y + 7 * yStride);
+    }
+}

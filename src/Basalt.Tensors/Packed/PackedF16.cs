@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Basalt.Tensors.Quants;
 
 namespace Basalt.Tensors.Packed;
@@ -14,6 +15,9 @@ namespace Basalt.Tensors.Packed;
 /// </summary>
 internal sealed unsafe class PackedF16 : PackedMatrix
 {
+    // Set while packing if any weight is ±Inf or NaN: only then does a column take the slower exact widening.
+    private volatile bool _nonFinite;
+
     public PackedF16(int rows, int cols) : base(GgmlType.F16, rows, cols, (long)cols * 32) { }
 
     public override int InputBytes => Cols * sizeof(float);
@@ -30,12 +34,30 @@ internal sealed unsafe class PackedF16 : PackedMatrix
         for (int r = 0; r < GroupRows; r++)
         {
             ushort* row = (ushort*)(src + (long)r * rowBytes);
-            for (int j = 0; j < Cols; j++) ((ushort*)(dst + 32L * j))[r] = row[j];
+            for (int j = 0; j < Cols; j++)
+            {
+                ((ushort*)(dst + 32L * j))[r] = row[j];
+                if ((row[j] & 0x7C00) == 0x7C00) _nonFinite = true;
+            }
         }
     }
 
+    /// <summary>Column <paramref name="j"/>'s sixteen weights as f32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Column(byte* group, int j) => Halves(group + 32L * j);
+    private Vector512<float> Column(byte* group, int j) => _nonFinite ? Halves(group + 32L * j) : FiniteHalves(group + 32L * j);
+
+    /// <summary>
+    /// Sixteen finite halves to f32 in four operations: sign-extended to 32 bits and shifted left 13, a half's
+    /// exponent and mantissa land in an f32's low exponent and mantissa bits and its sign in bit 31; clearing bits
+    /// 28–30 (copies of the sign) and multiplying by 2^112 rebias the exponent, exactly, subnormals included.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> FiniteHalves(byte* at)
+    {
+        var wide = Avx512F.ConvertToVector512Int32(Vector256.LoadAligned((short*)at));
+        var bits = Vector512.ShiftLeft(wide, 13) & Vector512.Create(unchecked((int)0x8FFFFFFF));
+        return bits.AsSingle() * Vector512.Create(5.192296858534828e33f); // 2^112
+    }
 
     private protected override void Group1(byte* group, byte* x, float* y)
     {

@@ -91,6 +91,40 @@ public sealed unsafe class PackedMatrixTests
     }
 
     [Fact]
+    public void F16WeightsWidenExactlyIncludingSubnormalsAndInfinities()
+    {
+        Assert.SkipUnless(PackedMatrix.CanPack(GgmlType.F16, 16, 32), "no packed kernels on this CPU");
+        // Column j of row r holds a chosen half; x is one-hot, so each product is exactly one weight.
+        ushort[] specials = [0x0001, 0x03FF, 0x0400, 0x3C00, 0xBC00, 0x7BFF, 0xFBFF, 0x8001, 0x0000, 0x8000, 0x3555, 0xC123];
+        foreach (bool withInfinity in new[] { false, true })
+        {
+            const int rows = 16, cols = 32;
+            var weights = new ushort[rows * cols];
+            for (int i = 0; i < weights.Length; i++) weights[i] = specials[i % specials.Length];
+            if (withInfinity) weights[5 * cols + 7] = 0x7C00;
+            fixed (ushort* w = weights)
+            {
+                using var packed = PackedMatrix.TryPack(GgmlType.F16, (byte*)w, rows, cols, cols * 2)!;
+                for (int j = 0; j < cols; j++)
+                {
+                    var x = new float[cols];
+                    x[j] = 1;
+                    var input = new byte[packed.InputBytes];
+                    packed.PrepareInput(x, input);
+                    var y = new float[rows];
+                    packed.Multiply(input, input.Length, 1, 0, 1, y, rows);
+                    // Row 5 of the second matrix holds +Inf in column 7: Inf·1 = Inf there, and Inf·0 = NaN elsewhere.
+                    for (int r = 0; r < rows; r++)
+                    {
+                        float expected = withInfinity && r == 5 && j != 7 ? float.NaN : (float)BitConverter.UInt16BitsToHalf(weights[r * cols + j]);
+                        Assert.Equal(expected, y[r]);
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void ShapesWithoutWholeGroupsOrBlocksAreNotPacked()
     {
         Assert.False(PackedMatrix.CanPack(GgmlType.Q4_0, 24, 64));

@@ -1,4 +1,6 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Basalt.Tensors.Quants;
@@ -11,7 +13,8 @@ namespace Basalt.Tensors.Packed;
 /// The weights stay 2 bytes each (decode reads them all every token); the software half-to-float widening, the
 /// costly part, is done once per column for all the inputs of a call (up to eight at a time). Each row keeps two
 /// accumulators, even and odd columns, added at the end.
-/// Input: the activations rounded to f16 values and stored as f32 (as for the row kernels: the products are exact).
+/// Input: the activations rounded to f16 values and stored as f32 (as for the row kernels: the products are exact),
+/// for matrices without infinities or NaNs also scaled by 2^112 (see <see cref="FiniteBits"/>).
 /// </summary>
 internal sealed unsafe class PackedF16 : PackedMatrix
 {
@@ -27,7 +30,12 @@ internal sealed unsafe class PackedF16 : PackedMatrix
         if (x.Length != Cols) throw new ArgumentException($"Expected {Cols} activations, got {x.Length}.", nameof(x));
         if (input.Length < InputBytes) throw new ArgumentException($"Need {InputBytes} bytes, got {input.Length}.", nameof(input));
         ReferenceKernels.QuantizeActivations(GgmlType.F16, x, input[..InputBytes]);
+        // An f16 value is below 2^16 in magnitude, so the scaled one stays finite; each product x·w is the same real
+        // number either way, and so rounds (or fuses into an FMA) to the same bits.
+        if (!_nonFinite) TensorPrimitives.Multiply(MemoryMarshal.Cast<byte, float>(input[..InputBytes]), TwoTo112, MemoryMarshal.Cast<byte, float>(input[..InputBytes]));
     }
+
+    private const float TwoTo112 = 5.192296858534828e33f;
 
     private protected override void PackGroup(byte* src, int rowBytes, byte* dst)
     {
@@ -44,19 +52,19 @@ internal sealed unsafe class PackedF16 : PackedMatrix
 
     /// <summary>Column <paramref name="j"/>'s sixteen weights as f32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Vector512<float> Column(byte* group, int j) => _nonFinite ? Halves(group + 32L * j) : FiniteHalves(group + 32L * j);
+    private Vector512<float> Column(byte* group, int j) => _nonFinite ? Halves(group + 32L * j) : FiniteBits(group + 32L * j);
 
     /// <summary>
-    /// Sixteen finite halves to f32 in four operations: sign-extended to 32 bits and shifted left 13, a half's
-    /// exponent and mantissa land in an f32's low exponent and mantissa bits and its sign in bit 31; clearing bits
-    /// 28–30 (copies of the sign) and multiplying by 2^112 rebias the exponent, exactly, subnormals included.
+    /// Sixteen finite halves as f32 values 2^−112 times theirs, in three operations: sign-extended to 32 bits and
+    /// shifted left 13, a half's exponent and mantissa land in an f32's low exponent and mantissa bits and its sign in
+    /// bit 31; clearing bits 28–30 (copies of the sign) leaves exactly w·2^−112, subnormals included. The missing
+    /// 2^112 rides on the input (see <see cref="PrepareInput"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> FiniteHalves(byte* at)
+    private static Vector512<float> FiniteBits(byte* at)
     {
         var wide = Avx512F.ConvertToVector512Int32(Vector256.LoadAligned((short*)at));
-        var bits = Vector512.ShiftLeft(wide, 13) & Vector512.Create(unchecked((int)0x8FFFFFFF));
-        return bits.AsSingle() * Vector512.Create(5.192296858534828e33f); // 2^112
+        return (Vector512.ShiftLeft(wide, 13) & Vector512.Create(unchecked((int)0x8FFFFFFF))).AsSingle();
     }
 
     private protected override void Group1(byte* group, byte* x, float* y)

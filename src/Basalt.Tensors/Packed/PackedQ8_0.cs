@@ -34,23 +34,9 @@ internal sealed unsafe class PackedQ8_0 : PackedMatrix
     {
         if (x.Length != Cols) throw new ArgumentException($"Expected {Cols} activations, got {x.Length}.", nameof(x));
         if (input.Length < InputBytes) throw new ArgumentException($"Need {InputBytes} bytes, got {input.Length}.", nameof(input));
-        int q8Bytes = _blocks * 34;
-        byte[]? rented = q8Bytes > 16384 ? ArrayPool<byte>.Shared.Rent(q8Bytes) : null;
-        Span<byte> q8 = rented is null ? stackalloc byte[q8Bytes] : rented.AsSpan(0, q8Bytes);
-        ReferenceKernels.QuantizeActivations(GgmlType.Q8_0, x, q8);
-        fixed (byte* src = q8)
+        fixed (float* xp = x)
         fixed (byte* dst = input)
-        {
-            float* scales = (float*)(dst + _blocks * 64);
-            for (int k = 0; k < _blocks; k++)
-            {
-                byte* block = src + 34 * k;
-                scales[k] = FloatConversions.HalfToSingle(*(ushort*)block);
-                short* wide = (short*)(dst + 64 * k);
-                for (int j = 0; j < 32; j++) wide[j] = (sbyte)block[2 + j];
-            }
-        }
-        if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+            Q8Blocks.QuantizeShorts(xp, _blocks, (short*)dst, (float*)(dst + _blocks * 64));
     }
 
     private protected override void PackGroup(byte* src, int rowBytes, byte* dst)

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Basalt.Tensors;
 
@@ -65,5 +67,39 @@ public static class FloatConversions
     public static void ConvertBFloat16ToSingle(ReadOnlySpan<byte> src, Span<float> dst)
     {
         for (int i = 0; i < dst.Length; i++) dst[i] = BFloat16ToSingle(BinaryPrimitives.ReadUInt16LittleEndian(src[(2 * i)..]));
+    }
+
+    /// <summary>
+    /// destination[i] = (float)(Half)source[i]: each value rounded to the nearest f16 (ties to even), kept as f32.
+    /// Vectorised where Vector512 is accelerated: in the normal f16 range the mantissa is rounded at bit 13 with
+    /// integer arithmetic (a carry into the exponent is the correct result); below 2^−14 adding and subtracting 0.5
+    /// rounds to a multiple of 2^−24 (f32's ulp at 0.5); from 65520 up the result is infinite; NaN stays NaN (quieted, payload cut as the cast does).
+    /// </summary>
+    public static unsafe void RoundToHalfPrecision(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        if (destination.Length < source.Length) throw new ArgumentException("Destination is too short.", nameof(destination));
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            fixed (float* src = source)
+            fixed (float* dst = destination)
+                for (; i + 16 <= source.Length; i += 16) RoundToHalf(Vector512.Load(src + i)).Store(dst + i);
+        }
+        for (; i < source.Length; i++) destination[i] = (float)(Half)source[i];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> RoundToHalf(Vector512<float> v)
+    {
+        var bits = v.AsUInt32();
+        var normal = ((bits + Vector512.Create(0xFFFu) + (Vector512.ShiftRightLogical(bits, 13) & Vector512<uint>.One)) & Vector512.Create(0xFFFFE000u)).AsSingle();
+        var magnitude = Vector512.Abs(v);
+        var sign = (bits & Vector512.Create(0x80000000u)).AsSingle();
+        var tiny = ((magnitude + Vector512.Create(0.5f)) - Vector512.Create(0.5f)) | sign;
+        var result = Vector512.ConditionalSelect(Vector512.LessThan(magnitude, Vector512.Create(6.103515625e-05f)), tiny, normal);
+        result = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(magnitude, Vector512.Create(65520f)), Vector512.Create(float.PositiveInfinity) | sign, result);
+        // NaN: quieted, its payload cut to the ten bits an f16 keeps.
+        var nan = ((bits & Vector512.Create(0xFFFFE000u)) | Vector512.Create(0x00400000u)).AsSingle();
+        return Vector512.ConditionalSelect(Vector512.Equals(v, v), result, nan);
     }
 }

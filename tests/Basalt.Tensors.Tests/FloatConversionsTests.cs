@@ -62,3 +62,21 @@ public class FloatConversionsTests
         }
     }
 }
+
+public sealed class HalfPrecisionRoundingTests
+{
+    [Fact]
+    public void RoundToHalfPrecisionEqualsTheHalfCastForEveryKindOfValue()
+    {
+        var rng = new Random(12);
+        var values = new List<float> { 65504f, 65519.99f, 65520f, 70000f, -70000f, 6.1035156e-05f, 6.1035153e-05f, 2.9802322e-08f, 5.9604645e-08f,
+            1.00048828125f, -1.00146484375f, 0f, -0f, float.PositiveInfinity, float.NegativeInfinity, float.NaN, float.Epsilon, 1e-30f };
+        for (int i = 0; i < 4000; i++) values.Add(BitConverter.Int32BitsToSingle(rng.Next()) * (rng.Next(2) == 0 ? 1 : -1));
+        for (int i = 0; i < 4000; i++) values.Add((float)((rng.NextDouble() - 0.5) * Math.Pow(2, rng.Next(-30, 20))));
+        var source = values.ToArray();
+        var result = new float[source.Length];
+        FloatConversions.RoundToHalfPrecision(source, result);
+        for (int i = 0; i < source.Length; i++)
+            Assert.Equal(BitConverter.SingleToInt32Bits((float)(Half)source[i]), BitConverter.SingleToInt32Bits(result[i]));
+    }
+}

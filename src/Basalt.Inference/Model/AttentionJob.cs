@@ -1,3 +1,4 @@
+using Basalt.Tensors;
 using System.Numerics.Tensors;
 using Basalt.Tensors.Ops;
 using Basalt.Tensors.Threading;
@@ -25,7 +26,7 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
         (_count, _layer, _q, _out) = (entries.Length, layer, q, output);
         // With an F16 cache ggml multiplies in F16: it rounds the query and the attention weights to
         // F16 too. Doing the same keeps log-probs within a few hundredths of llama.cpp's.
-        if (entries[0].Cache.UsesF16) RoundToHalf(q.AsSpan(0, _count * c.QDim));
+        if (entries[0].Cache.UsesF16) FloatConversions.RoundToHalfPrecision(q.AsSpan(0, _count * c.QDim), q.AsSpan(0, _count * c.QDim));
         if (pool is null || pool.ThreadCount == 1) Execute(0, 1);
         else pool.Run(this);
         Array.Clear(_entries, 0, _count); // do not keep caches alive
@@ -60,16 +61,11 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
                 var q = _q.AsSpan(i * c.QDim + h * hd, hd);
                 for (int t = 0; t < span; t++) scores[t] = TensorPrimitives.Dot(q, keys.Slice(t * hd, hd)) * scale;
                 VectorOps.Softmax(scores);
-                if (e.Cache.UsesF16) RoundToHalf(scores);
+                if (e.Cache.UsesF16) FloatConversions.RoundToHalfPrecision(scores, scores);
                 var output = _out.AsSpan(i * c.QDim + h * hd, hd);
                 output.Clear();
                 for (int t = 0; t < span; t++) TensorPrimitives.MultiplyAdd(values.Slice(t * hd, hd), scores[t], output, output);
             }
         }
-    }
-
-    private static void RoundToHalf(Span<float> values)
-    {
-        for (int i = 0; i < values.Length; i++) values[i] = (float)(Half)values[i];
     }
 }

@@ -29,10 +29,11 @@ internal sealed unsafe class PackedF16 : PackedMatrix
     {
         if (x.Length != Cols) throw new ArgumentException($"Expected {Cols} activations, got {x.Length}.", nameof(x));
         if (input.Length < InputBytes) throw new ArgumentException($"Need {InputBytes} bytes, got {input.Length}.", nameof(input));
-        ReferenceKernels.QuantizeActivations(GgmlType.F16, x, input[..InputBytes]);
+        var floats = MemoryMarshal.Cast<byte, float>(input[..InputBytes]);
+        FloatConversions.RoundToHalfPrecision(x, floats);
         // An f16 value is below 2^16 in magnitude, so the scaled one stays finite; each product x·w is the same real
         // number either way, and so rounds (or fuses into an FMA) to the same bits.
-        if (!_nonFinite) TensorPrimitives.Multiply(MemoryMarshal.Cast<byte, float>(input[..InputBytes]), TwoTo112, MemoryMarshal.Cast<byte, float>(input[..InputBytes]));
+        if (!_nonFinite) TensorPrimitives.Multiply(floats, TwoTo112, floats);
     }
 
     private const float TwoTo112 = 5.192296858534828e33f;

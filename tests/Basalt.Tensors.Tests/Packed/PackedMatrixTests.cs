@@ -125,6 +125,31 @@ public sealed unsafe class PackedMatrixTests
     }
 
     [Fact]
+    public void F16InputIsTheReferenceRoundingScaledBy2To112()
+    {
+        Assert.SkipUnless(PackedMatrix.CanPack(GgmlType.F16, 16, 32), "no packed kernels on this CPU");
+        const int cols = 1056;
+        var rng = new Random(8);
+        var x = Enumerable.Range(0, cols).Select(i => (float)((rng.NextDouble() - 0.5) * Math.Pow(10, i % 9 - 4))).ToArray();
+        // f16 max, a subnormal, zero, beyond f16 range (→ ∞), the largest value that still rounds to 65504, the edge of
+        // the subnormals, ties at 1 + 2^-11 and 2^-24·(1/2) (both to even), −0.
+        float[] edges = [65504f, -1e-7f, 0f, 70000f, 65519.99f, 6.1035156e-05f, 6.1035153e-05f, 1.00048828125f, -1.00146484375f, 2.9802322e-08f, -0f];
+        edges.CopyTo(x, 0);
+        var weights = new byte[16 * cols * 2];
+        fixed (byte* w = weights)
+        {
+            using var packed = PackedMatrix.TryPack(GgmlType.F16, w, 16, cols, cols * 2)!;
+            var input = new byte[packed.InputBytes];
+            packed.PrepareInput(x, input);
+            var reference = new byte[cols * 4];
+            ReferenceKernels.QuantizeActivations(GgmlType.F16, x, reference);
+            var got = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(input);
+            var want = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(reference);
+            for (int i = 0; i < cols; i++) Assert.Equal(want[i] * 5.192296858534828e33f, got[i]);
+        }
+    }
+
+    [Fact]
     public void ShapesWithoutWholeGroupsOrBlocksAreNotPacked()
     {
         Assert.False(PackedMatrix.CanPack(GgmlType.Q4_0, 24, 64));

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -36,30 +35,18 @@ internal sealed unsafe class PackedQ4_K : PackedMatrix
     {
         if (x.Length != Cols) throw new ArgumentException($"Expected {Cols} activations, got {x.Length}.", nameof(x));
         if (input.Length < InputBytes) throw new ArgumentException($"Need {InputBytes} bytes, got {input.Length}.", nameof(input));
-        int q8Bytes = _supers * 292;
-        byte[] rented = ArrayPool<byte>.Shared.Rent(q8Bytes);
-        try
+        int* sums = stackalloc int[16];
+        fixed (float* xp = x)
+        fixed (byte* dst = input)
         {
-            ReferenceKernels.QuantizeActivations(GgmlType.Q4_K, x, rented.AsSpan(0, q8Bytes));
-            fixed (byte* src = rented)
-            fixed (byte* dst = input)
+            int* pairs = (int*)(dst + _supers * 256);
+            float* scales = (float*)(dst + _supers * 288);
+            for (int s = 0; s < _supers; s++)
             {
-                int* sums = (int*)(dst + _supers * 256);
-                float* scales = (float*)(dst + _supers * 288);
-                for (int s = 0; s < _supers; s++)
-                {
-                    byte* block = src + 292 * s;
-                    scales[s] = BinaryPrimitives.ReadSingleLittleEndian(new ReadOnlySpan<byte>(block, 4));
-                    Unsafe.CopyBlockUnaligned(dst + 256 * s, block + 4, 256);
-                    // Σx of 32 quants is at most 4064 in magnitude: an int16 in the lane's low half, zero above.
-                    for (int j = 0; j < 8; j++)
-                        sums[8 * s + j] = (ushort)(short)(Unsafe.ReadUnaligned<short>(block + 260 + 4 * j) + Unsafe.ReadUnaligned<short>(block + 262 + 4 * j));
-                }
+                Q8Blocks.QuantizeSuperBlocks(xp + 256 * s, 1, (sbyte*)dst + 256 * s, scales + s, sums);
+                // Σx of 32 quants is at most 4064 in magnitude: an int16 in the lane's low half, zero above.
+                for (int j = 0; j < 8; j++) pairs[8 * s + j] = (ushort)(short)(sums[2 * j] + sums[2 * j + 1]);
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -38,34 +37,23 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
     {
         if (x.Length != Cols) throw new ArgumentException($"Expected {Cols} activations, got {x.Length}.", nameof(x));
         if (input.Length < InputBytes) throw new ArgumentException($"Need {InputBytes} bytes, got {input.Length}.", nameof(input));
-        int q8Bytes = _supers * 292;
-        byte[] rented = ArrayPool<byte>.Shared.Rent(q8Bytes);
-        try
+        int* sums = stackalloc int[16];
+        fixed (float* xp = x)
+        fixed (byte* dst = input)
         {
-            ReferenceKernels.QuantizeActivations(GgmlType.Q6_K, x, rented.AsSpan(0, q8Bytes));
-            fixed (byte* src = rented)
-            fixed (byte* dst = input)
+            short* offsets = (short*)(dst + _supers * 256);
+            float* scales = (float*)(dst + _supers * 320);
+            for (int s = 0; s < _supers; s++)
             {
-                short* offsets = (short*)(dst + _supers * 256);
-                float* scales = (float*)(dst + _supers * 320);
-                for (int s = 0; s < _supers; s++)
+                Q8Blocks.QuantizeSuperBlocks(xp + 256 * s, 1, (sbyte*)dst + 256 * s, scales + s, sums);
+                for (int j = 0; j < 16; j++)
                 {
-                    byte* block = src + 292 * s;
-                    scales[s] = BinaryPrimitives.ReadSingleLittleEndian(new ReadOnlySpan<byte>(block, 4));
-                    Unsafe.CopyBlockUnaligned(dst + 256 * s, block + 4, 256);
-                    for (int j = 0; j < 16; j++)
-                    {
-                        // |Σx| ≤ 16·127, so 16·Σx fits an int16; the pair gives 32·sc·Σx in one vpmaddwd.
-                        short sixteen = (short)(16 * Unsafe.ReadUnaligned<short>(block + 260 + 2 * j));
-                        offsets[32 * s + 2 * j] = sixteen;
-                        offsets[32 * s + 2 * j + 1] = sixteen;
-                    }
+                    // |Σx| ≤ 16·127, so 16·Σx fits an int16; the pair gives 32·sc·Σx in one vpmaddwd.
+                    short sixteen = (short)(16 * sums[j]);
+                    offsets[32 * s + 2 * j] = sixteen;
+                    offsets[32 * s + 2 * j + 1] = sixteen;
                 }
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
         }
     }
 

@@ -41,6 +41,49 @@ internal static unsafe class Q8Blocks
         }
     }
 
+    /// <summary>
+    /// ggml's Q8_K quantization (for the k-quants) of <paramref name="supers"/> superblocks of 256: the scale keeps
+    /// the sign of the element of largest magnitude (the first on ties), q = min(127, round-half-even(x·(−127/max))).
+    /// Writes the quants (256 bytes a superblock), d = 1/iscale, and the sixteen sums of 16 quants to
+    /// <paramref name="sums"/> (sixteen ints a superblock) — the values of <see cref="Quants.ReferenceKernels.QuantizeActivations"/>.
+    /// </summary>
+    public static void QuantizeSuperBlocks(float* x, int supers, sbyte* quants, float* scales, int* sums)
+    {
+        for (int s = 0; s < supers; s++)
+        {
+            float* xs = x + 256 * s;
+            var m = Vector512<float>.Zero;
+            for (int v = 0; v < 16; v++) m = Vector512.Max(m, Vector512.Abs(Vector512.Load(xs + 16 * v)));
+            var m8 = Vector256.Max(m.GetLower(), m.GetUpper());
+            var m4 = Vector128.Max(m8.GetLower(), m8.GetUpper());
+            float amax = MathF.Max(MathF.Max(m4.GetElement(0), m4.GetElement(1)), MathF.Max(m4.GetElement(2), m4.GetElement(3)));
+            if (amax == 0)
+            {
+                new Span<sbyte>(quants + 256 * s, 256).Clear();
+                new Span<int>(sums + 16 * s, 16).Clear();
+                scales[s] = 0;
+                continue;
+            }
+            float max = 0;
+            for (int v = 0; v < 16; v++)
+            {
+                ulong hits = Vector512.Equals(Vector512.Abs(Vector512.Load(xs + 16 * v)), Vector512.Create(amax)).ExtractMostSignificantBits();
+                if (hits == 0) continue;
+                max = xs[16 * v + System.Numerics.BitOperations.TrailingZeroCount(hits)];
+                break;
+            }
+            float iscale = -127.0f / max;
+            var vscale = Vector512.Create(iscale);
+            for (int v = 0; v < 16; v++)
+            {
+                var q = Vector512.Min(Vector512.ConvertToInt32(Vector512.Round(Vector512.Load(xs + 16 * v) * vscale)), Vector512.Create(127));
+                Avx512F.ConvertToVector128SByte(q).Store(quants + 256 * s + 16 * v);
+                sums[16 * s + v] = Vector512.Sum(q);
+            }
+            scales[s] = 1 / iscale;
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (Vector512<int> Lo, Vector512<int> Hi, float Scale) Block(float* x)
     {

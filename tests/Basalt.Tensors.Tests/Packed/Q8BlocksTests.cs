@@ -68,4 +68,34 @@ public sealed unsafe class Q8BlocksTests
         Assert.Equal(-2, quants[3]);
         Assert.Equal(3, quants[4]);
     }
+
+    [Fact]
+    public void SuperBlocksMatchTheReferenceQ8K()
+    {
+        Assert.SkipUnless(PackedMatrix.CanPack(GgmlType.Q4_K, 16, 256), "no packed kernels on this CPU");
+        var rng = new Random(4);
+        var x = new float[256 * 6];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)((rng.NextDouble() - 0.5) * Math.Pow(10, i / 256 - 2));
+        Array.Clear(x, 256, 256);                          // superblock 1: all zero
+        x[600] = -9f; x[700] = 9f;                          // superblock 2: a tie of magnitudes, the first (negative) wins
+        for (int i = 768; i < 1024; i++) x[i] = (i % 7 - 3) * 0.5f; // superblock 3: many exact halves after scaling
+        x[1000] = 1.5f * 127 / 127;
+        int supers = x.Length / 256;
+        var reference = new byte[supers * 292];
+        ReferenceKernels.QuantizeActivations(GgmlType.Q4_K, x, reference);
+        var quants = new sbyte[x.Length];
+        var scales = new float[supers];
+        var sums = new int[supers * 16];
+        fixed (float* xp = x)
+        fixed (sbyte* q = quants)
+        fixed (float* d = scales)
+        fixed (int* sum = sums)
+            Q8Blocks.QuantizeSuperBlocks(xp, supers, q, d, sum);
+        for (int s = 0; s < supers; s++)
+        {
+            Assert.Equal(BitConverter.ToSingle(reference, 292 * s), scales[s]);
+            for (int j = 0; j < 256; j++) Assert.Equal((sbyte)reference[292 * s + 4 + j], quants[256 * s + j]);
+            for (int k = 0; k < 16; k++) Assert.Equal(BitConverter.ToInt16(reference, 292 * s + 260 + 2 * k), sums[16 * s + k]);
+        }
+    }
 }

@@ -23,7 +23,8 @@ namespace Basalt.Tensors.Packed;
 /// </summary>
 internal sealed unsafe class PackedQ4_K : PackedMatrix
 {
-    private const int UnitBytes = 256, ScalesAt = 8 * UnitBytes, MinsAt = ScalesAt + 128, DAt = MinsAt + 128, DMinAt = DAt + 32, SuperBytes = DMinAt + 32;
+    // The header (scales, mins, d, dmin) comes first, so a superblock is read front to back in one pass.
+    private const int ScalesAt = 0, MinsAt = 128, DAt = 256, DMinAt = 288, UnitsAt = 320, UnitBytes = 256, SuperBytes = UnitsAt + 8 * UnitBytes;
 
     private readonly int _supers;
 
@@ -66,7 +67,7 @@ internal sealed unsafe class PackedQ4_K : PackedMatrix
                     // Sub-block j: the low (j even) or high (j odd) nibbles of qs[32·(j/2) ..].
                     var qs = block.Slice(16 + 32 * (j / 2), 32);
                     int shift = 4 * (j % 2);
-                    byte* unit = super + j * UnitBytes;
+                    byte* unit = super + UnitsAt + j * UnitBytes;
                     for (int c = 0; c < 4; c++)
                         for (int i = 0; i < 4; i++)
                         {
@@ -125,7 +126,7 @@ internal sealed unsafe class PackedQ4_K : PackedMatrix
             var scaled = Vector512<int>.Zero;
             for (int j = 0; j < 8; j++)
             {
-                byte* unit = super + j * UnitBytes;
+                byte* unit = super + UnitsAt + j * UnitBytes;
                 Prefetch(unit, UnitBytes, NearPrefetch);
                 var v0 = Vector512.LoadAligned(unit);
                 var v1 = Vector512.LoadAligned(unit + 64);
@@ -155,7 +156,7 @@ internal sealed unsafe class PackedQ4_K : PackedMatrix
             Vector512<int> s0 = default, s1 = default, s2 = default, s3 = default;
             for (int j = 0; j < 8; j++)
             {
-                byte* unit = super + j * UnitBytes;
+                byte* unit = super + UnitsAt + j * UnitBytes;
                 Prefetch(unit, UnitBytes, FarPrefetch);
                 var v0 = Vector512.LoadAligned(unit);
                 var v1 = Vector512.LoadAligned(unit + 64);

@@ -7,14 +7,14 @@ using Basalt.Tensors.Quants;
 namespace Basalt.Tensors.Packed;
 
 /// <summary>
-/// Q6_K in sixteen-row groups. A superblock (256 columns) of a group takes 3392 bytes, 53 cache lines:
+/// Q6_K in sixteen-row groups. A superblock (256 columns) of a group takes 3392 bytes, 53 cache lines, read front to back:
 /// <list type="bullet">
+/// <item>the sixteen int8 sub-block scales of the sixteen rows, sub-block-major (256 bytes);</item>
+/// <item>the rows' fp16 d (32 bytes), and 32 bytes of padding;</item>
 /// <item>eight 384-byte units of 32 columns. Each holds four nibble vectors laid out as Q4_0's (vector c, row r in
 /// lanes 4r..4r+3: low nibbles the low four bits of the row's weights 4c..4c+3 of the unit, high nibbles those of
 /// weights 16+4c..16+4c+3), then two vectors of the top two bits, vector h serving nibble vectors 2h and 2h+1: in
-/// each byte, bits 0–1 and 2–3 go with vector 2h's low and high nibble, bits 4–5 and 6–7 with vector 2h+1's;</item>
-/// <item>the sixteen int8 sub-block scales of the sixteen rows, sub-block-major (256 bytes);</item>
-/// <item>the rows' fp16 d (32 bytes), and 32 bytes of padding.</item>
+/// each byte, bits 0–1 and 2–3 go with vector 2h's low and high nibble, bits 4–5 and 6–7 with vector 2h+1's.</item>
 /// </list>
 /// The 6-bit weights q (0..63) meet the Q8_K activations x in <c>vpmaddubsw</c> (a lane pair is at most 2·63·127,
 /// so two add up exactly in int16); <c>vpmaddwd</c> against the sub-block scale, duplicated into both int16 halves
@@ -25,7 +25,8 @@ namespace Basalt.Tensors.Packed;
 /// </summary>
 internal sealed unsafe class PackedQ6_K : PackedMatrix
 {
-    private const int UnitBytes = 384, ScalesAt = 8 * UnitBytes, DAt = ScalesAt + 256, SuperBytes = 3392;
+    // The header (scales, d) comes first, so a superblock is read front to back in one pass.
+    private const int ScalesAt = 0, DAt = 256, UnitsAt = 320, UnitBytes = 384, SuperBytes = UnitsAt + 8 * UnitBytes;
 
     private readonly int _supers;
 
@@ -69,7 +70,7 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
                 byte* super = dst + (long)s * SuperBytes;
                 for (int u = 0; u < 8; u++)
                 {
-                    byte* unit = super + u * UnitBytes;
+                    byte* unit = super + UnitsAt + u * UnitBytes;
                     var w = q.Slice(32 * u, 32);
                     for (int c = 0; c < 4; c++)
                         for (int i = 0; i < 4; i++)
@@ -136,7 +137,7 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
             var sum = Vector512<int>.Zero;
             for (int u = 0; u < 8; u++)
             {
-                byte* unit = super + u * UnitBytes;
+                byte* unit = super + UnitsAt + u * UnitBytes;
                 Prefetch(unit, UnitBytes, NearPrefetch);
                 var t0 = Vector512.LoadAligned(unit + 256).AsUInt16();
                 var t1 = Vector512.LoadAligned(unit + 320).AsUInt16();
@@ -168,7 +169,7 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
             Vector512<int> s0 = default, s1 = default, s2 = default, s3 = default;
             for (int u = 0; u < 8; u++)
             {
-                byte* unit = super + u * UnitBytes;
+                byte* unit = super + UnitsAt + u * UnitBytes;
                 Prefetch(unit, UnitBytes, FarPrefetch);
                 var t0 = Vector512.LoadAligned(unit + 256).AsUInt16();
                 var t1 = Vector512.LoadAligned(unit + 320).AsUInt16();

@@ -72,6 +72,31 @@ internal sealed class ChatPage(IBrowserContext context, IPage page) : IAsyncDisp
         }
         """);
 
+    /// <summary>
+    /// Arms the page to press Stop the moment the newest answer shows more than <paramref name="characters"/>
+    /// characters, recording whether Stop was showing and Send hidden at that moment. The press happens inside the
+    /// page, on the same change that showed the text: a small model streams its whole answer in about a second,
+    /// faster than a round trip from the test to the browser on a busy machine.
+    /// </summary>
+    public Task StopAfterAsync(int characters) => page.EvaluateAsync("""
+        (characters) => {
+          window.stopPressed = null;
+          const messages = document.getElementById('messages');
+          const observer = new MutationObserver(() => {
+            const answers = messages.querySelectorAll('.message.assistant .content');
+            if (answers.length === 0 || answers[answers.length - 1].textContent.length <= characters) return;
+            observer.disconnect();
+            const stop = document.getElementById('stop'), send = document.getElementById('send');
+            window.stopPressed = { stopShown: !stop.hidden && stop.offsetParent !== null, sendHidden: send.hidden || send.offsetParent === null };
+            stop.click();
+          });
+          observer.observe(messages, { childList: true, subtree: true, characterData: true });
+        }
+        """, characters);
+
+    /// <summary>What <see cref="StopAfterAsync"/> saw when it pressed Stop, or null before it did.</summary>
+    public async Task<JsonElement?> StopPressedAsync() => await page.EvaluateAsync<JsonElement?>("() => window.stopPressed");
+
     public async Task<int[]> AnswerLengthsAsync() => await page.EvaluateAsync<int[]>("() => window.answerLengths");
 
     public async Task WaitForAnswerStateAsync(string state, float timeoutMs = 60_000) =>

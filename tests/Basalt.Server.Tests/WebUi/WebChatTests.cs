@@ -69,18 +69,19 @@ public sealed class WebChatTests(BrowserFixture fixture) : IClassFixture<Browser
     public async Task StopKeepsThePartialAnswerAndFreesTheServer()
     {
         await using var chat = await OpenReadyAsync();
-        // Greedy, so the answer is the same every run: it goes on for all 1500 tokens without an end-of-text token.
+        // Greedy, so the answer is the same every run: it goes on for all 1900 tokens without an end-of-text token.
         await chat.SetAsync("#temperature", "0");
-        await chat.SetAsync("#max-tokens", "1500");
+        await chat.SetAsync("#max-tokens", "1900");
         double cancelledBefore = await fixture.Server.MetricAsync("basalt_engine_requests_total", "{outcome=\"cancelled\"}");
 
+        // Midway: some text is there, far from the 1900 tokens asked for, and Stop is pressed.
+        await chat.StopAfterAsync(40);
         await chat.SendAsync("Tell me a very long story.");
-        await Expect(chat.Stop).ToBeVisibleAsync();
-        await Expect(chat.Send).ToBeHiddenAsync();
-        // Midway: some text is there, far from the 1500 tokens asked for.
-        await chat.Page.WaitForFunctionAsync("() => document.querySelector('.message.assistant .content')?.textContent.length > 40");
-        await chat.Stop.ClickAsync();
-        await chat.WaitForAnswerStateAsync("stopped", 10_000);
+        await chat.WaitForAnswerStateAsync("stopped", 30_000);
+        var pressed = await chat.StopPressedAsync();
+        Assert.NotNull(pressed);
+        Assert.True(pressed.Value.GetProperty("stopShown").GetBoolean(), "Stop was not showing while the answer streamed in.");
+        Assert.True(pressed.Value.GetProperty("sendHidden").GetBoolean(), "Send was showing while the answer streamed in.");
 
         string partial = await chat.LastAnswer.Locator(".content").InnerTextAsync();
         Assert.NotEmpty(partial.Trim());

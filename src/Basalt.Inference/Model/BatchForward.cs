@@ -132,9 +132,7 @@ public sealed class BatchForward
         }
         else
         {
-            _matMul.Run(_pool, layer.Wq!, _xb, embd, n, _q);
-            _matMul.Run(_pool, layer.Wk!, _xb, embd, n, _k);
-            _matMul.Run(_pool, layer.Wv!, _xb, embd, n, _v);
+            _matMul.Run(_pool, [layer.Wq!, layer.Wk!, layer.Wv!], [_q, _k, _v], _xb, embd, n);
         }
         AddBias(layer.Bq, _q, n);
         AddBias(layer.Bk, _k, n);
@@ -164,8 +162,7 @@ public sealed class BatchForward
         else
         {
             gateStride = ff;
-            _matMul.Run(_pool, layer.Gate!, _xb, embd, n, _gate);
-            _matMul.Run(_pool, layer.Up!, _xb, embd, n, _up);
+            _matMul.Run(_pool, [layer.Gate!, layer.Up!], [_gate, _up], _xb, embd, n);
         }
         for (int i = 0; i < n; i++)
         {

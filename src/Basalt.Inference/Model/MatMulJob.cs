@@ -4,53 +4,119 @@ using Basalt.Tensors.Threading;
 namespace Basalt.Inference.Model;
 
 /// <summary>
-/// Y = X·Wᵀ for a batch of input rows: each input row is converted once into the weight type's
-/// activation format, then the weight rows are split across the worker pool and each weight row is
-/// read once and multiplied with every input row while it is hot in cache. Every output is
-/// computed the same way whatever the thread count or batch size, so results do not depend on either.
+/// Y = X·Wᵀ for a batch of input rows, for one weight matrix or several that share the input (Q, K and V; gate and
+/// up): each input row is converted once into the weights' activation format (once for all matrices that take the
+/// same format), then the weight rows of all the matrices are split across the worker pool in one dispatch, and each
+/// weight row is read once and multiplied with every input row while it is hot in cache. Every output is computed
+/// the same way whatever the thread count, batch size or grouping of matrices, so results depend on none of them.
 /// </summary>
 internal sealed class MatMulJob : IParallelJob
 {
+    /// <summary>Most matrices one <see cref="Run(WorkerPool?, ReadOnlySpan{WeightTensor}, ReadOnlySpan{float[]}, float[], int, int)"/> takes.</summary>
+    public const int MaxParts = 3;
+
     // Weight rows handled together, so that a tile of weights stays in L1 while the inputs stream past.
     private const int RowTile = 16;
 
-    private readonly byte[] _xq;
-    private readonly int _maxInputBytes;
-    private WeightTensor? _w;
-    private float[] _y = [];
-    private int _n;
-    private int _xqStride;
+    private readonly WeightTensor?[] _w = new WeightTensor?[MaxParts];
+    private readonly float[][] _y = new float[MaxParts][];
+    private readonly int[] _inputAt = new int[MaxParts];   // where each part's prepared inputs start in _xq
+    private readonly int[] _inputStride = new int[MaxParts];
+    private byte[] _xq;
+    private int _parts, _n;
+    private bool _allPacked;
 
     public MatMulJob(int maxBatch, int maxCols)
     {
         // F32 activations are the widest format: 4 bytes per element.
-        _maxInputBytes = maxCols * sizeof(float);
-        _xq = new byte[(long)maxBatch * _maxInputBytes];
+        _xq = new byte[(long)maxBatch * maxCols * sizeof(float)];
     }
 
     /// <summary>Y[n, r] = W.row(r) · X[n] for n &lt; <paramref name="n"/>; X rows are <paramref name="xStride"/> apart, Y rows W.Rows apart.</summary>
-    public void Run(WorkerPool? pool, WeightTensor w, float[] x, int xStride, int n, float[] y)
+    public void Run(WorkerPool? pool, WeightTensor w, float[] x, int xStride, int n, float[] y) => Run(pool, [w], [y], x, xStride, n);
+
+    /// <summary>
+    /// The same for several matrices of the same width that multiply the same input: Y_j[n, r] = W_j.row(r) · X[n],
+    /// in one dispatch to the pool.
+    /// </summary>
+    public void Run(WorkerPool? pool, ReadOnlySpan<WeightTensor> ws, ReadOnlySpan<float[]> ys, float[] x, int xStride, int n)
     {
-        _xqStride = w.QuantizedInputBytes;
-        for (int i = 0; i < n; i++)
-            w.QuantizeInput(x.AsSpan(i * xStride, w.Cols), _xq.AsSpan(i * _xqStride, _xqStride));
-        (_w, _y, _n) = (w, y, n);
+        if (ws.Length is 0 or > MaxParts || ys.Length != ws.Length)
+            throw new ArgumentException($"1..{MaxParts} matrices with one output each; got {ws.Length} and {ys.Length}.", nameof(ws));
+        _parts = ws.Length;
+        _n = n;
+        _allPacked = true;
+        long rowsTimesN = 0;
+        int at = 0;
+        for (int j = 0; j < _parts; j++)
+        {
+            var w = ws[j];
+            _w[j] = w;
+            _y[j] = ys[j];
+            _allPacked &= w.Packed is not null;
+            rowsTimesN += (long)w.Rows * n;
+            int same = SameInputAs(ws, j);
+            if (same >= 0)
+            {
+                (_inputAt[j], _inputStride[j]) = (_inputAt[same], _inputStride[same]);
+                continue;
+            }
+            int stride = w.QuantizedInputBytes;
+            if (_xq.Length < at + (long)n * stride) Array.Resize(ref _xq, checked(at + n * stride));
+            for (int i = 0; i < n; i++)
+                w.QuantizeInput(x.AsSpan(i * xStride, w.Cols), _xq.AsSpan(at + i * stride, stride));
+            (_inputAt[j], _inputStride[j]) = (at, stride);
+            at += n * stride;
+        }
         // Below this much work, waking the workers costs more than it saves.
-        if (pool is null || pool.ThreadCount == 1 || (long)w.Rows * n < 64) Execute(0, 1);
+        if (pool is null || pool.ThreadCount == 1 || rowsTimesN < 64) Execute(0, 1);
         else pool.Run(this);
-        _w = null;
+        Array.Clear(_w);
+        Array.Clear(_y);
     }
 
-    private ReadOnlySpan<byte> Input(int i) => _xq.AsSpan(i * _xqStride, _xqStride);
+    /// <summary>An earlier part whose prepared input part <paramref name="j"/> can reuse, or -1.</summary>
+    private static int SameInputAs(ReadOnlySpan<WeightTensor> ws, int j)
+    {
+        for (int e = 0; e < j; e++)
+        {
+            if (ws[e].Cols != ws[j].Cols) throw new ArgumentException("Matrices that share an input must have the same width.", nameof(ws));
+            if (ws[e].Packed is { } a && ws[j].Packed is { } b ? a.Type == b.Type : ws[e].Packed is null && ws[j].Packed is null && ws[e].Type == ws[j].Type)
+                return e;
+        }
+        return -1;
+    }
+
+    private ReadOnlySpan<byte> Input(int part, int i) => _xq.AsSpan(_inputAt[part] + i * _inputStride[part], _inputStride[part]);
 
     public void Execute(int thread, int threadCount)
     {
-        var w = _w!;
+        if (_allPacked)
+        {
+            // Whole sixteen-row groups per thread, over the groups of all the parts in turn.
+            int total = 0;
+            for (int j = 0; j < _parts; j++) total += _w[j]!.Packed!.Groups;
+            var (g0, g1) = WorkerPool.Share(total, thread, threadCount);
+            for (int j = 0, first = 0; j < _parts && first < g1; j++)
+            {
+                var w = _w[j]!;
+                int groups = w.Packed!.Groups, s = Math.Max(g0, first) - first, e = Math.Min(g1, first + groups) - first;
+                if (s < e) w.MultiplyPacked(_xq.AsSpan(_inputAt[j]), _inputStride[j], _n, s, e, _y[j], w.Rows);
+                first += groups;
+            }
+            return;
+        }
+        for (int j = 0; j < _parts; j++) ExecuteRows(j, thread, threadCount);
+    }
+
+    private void ExecuteRows(int part, int thread, int threadCount)
+    {
+        var w = _w[part]!;
+        var y = _y[part];
         if (w.Packed is { } packed)
         {
-            // Whole sixteen-row groups per thread; each group meets the inputs four at a time.
             var (g0, g1) = WorkerPool.Share(packed.Groups, thread, threadCount);
-            w.MultiplyPacked(_xq, _xqStride, _n, g0, g1, _y, w.Rows);
+            w.MultiplyPacked(_xq.AsSpan(_inputAt[part]), _inputStride[part], _n, g0, g1, y, w.Rows);
             return;
         }
         var (start, end) = WorkerPool.Share(w.Rows, thread, threadCount);
@@ -67,12 +133,12 @@ internal sealed class MatMulJob : IParallelJob
             {
                 for (int r = tile; r < tileEnd; r++)
                 {
-                    FastKernels.TryDotQuantized4(w.Type, w.Row(r), Input(i), Input(i + 1), Input(i + 2), Input(i + 3), four);
-                    for (int k = 0; k < 4; k++) _y[(i + k) * rows + r] = four[k];
+                    FastKernels.TryDotQuantized4(w.Type, w.Row(r), Input(part, i), Input(part, i + 1), Input(part, i + 2), Input(part, i + 3), four);
+                    for (int k = 0; k < 4; k++) y[(i + k) * rows + r] = four[k];
                 }
             }
             for (; i < _n; i++)
-                w.MatVec(Input(i), _y.AsSpan(i * rows + tile, tileEnd - tile), tile, tileEnd);
+                w.MatVec(Input(part, i), y.AsSpan(i * rows + tile, tileEnd - tile), tile, tileEnd);
         }
     }
 }

@@ -51,9 +51,25 @@ internal sealed unsafe class PackedF16 : PackedMatrix
         }
     }
 
-    /// <summary>Column <paramref name="j"/>'s sixteen weights as f32.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Vector512<float> Column(byte* group, int j) => _nonFinite ? Halves(group + 32L * j) : FiniteBits(group + 32L * j);
+    /// <summary>How a column's sixteen halves become f32: a type argument, so each kernel is compiled for one way with no test in its loop.</summary>
+    private interface IWidening
+    {
+        static abstract Vector512<float> Column(byte* group, int j);
+    }
+
+    /// <summary>For matrices with no infinities or NaNs: <see cref="FiniteBits"/>, with the input scaled by 2^112.</summary>
+    private struct FiniteWidening : IWidening
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Column(byte* group, int j) => FiniteBits(group + 32L * j);
+    }
+
+    /// <summary>The exact widening of every half, infinities and NaNs included.</summary>
+    private struct ExactWidening : IWidening
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Column(byte* group, int j) => Halves(group + 32L * j);
+    }
 
     /// <summary>
     /// Sixteen finite halves as f32 values 2^−112 times theirs, in three operations: sign-extended to 32 bits and
@@ -70,26 +86,48 @@ internal sealed unsafe class PackedF16 : PackedMatrix
 
     private protected override void Group1(byte* group, byte* x, float* y)
     {
+        if (_nonFinite) Group1<ExactWidening>(group, x, y);
+        else Group1<FiniteWidening>(group, x, y);
+    }
+
+    private protected override void Group4(byte* group, byte* x, int xStride, float* y, int yStride)
+    {
+        if (_nonFinite) Group4<ExactWidening>(group, x, xStride, y, yStride);
+        else Group4<FiniteWidening>(group, x, xStride, y, yStride);
+    }
+
+    private protected override void Group8(byte* group, byte* x, int xStride, float* y, int yStride)
+    {
+        if (_nonFinite) Group8<ExactWidening>(group, x, xStride, y, yStride);
+        else Group8<FiniteWidening>(group, x, xStride, y, yStride);
+    }
+
+    private void Group1<T>(byte* group, byte* x, float* y) where T : struct, IWidening
+    {
         float* xf = (float*)x;
+        int near = NearPrefetch; // a local: a static read in the loop can make the JIT spill the accumulators
         Vector512<float> a = default, b = default;
-        for (int j = 0; j < Cols; j += 2)
+        for (int chunk = 0; chunk < Cols; chunk += 32)
         {
-            if ((j & 31) == 0) Prefetch(group + 32L * j, 1024, NearPrefetch);
-            a = Vector512.FusedMultiplyAdd(Column(group, j), Vector512.Create(xf[j]), a);
-            b = Vector512.FusedMultiplyAdd(Column(group, j + 1), Vector512.Create(xf[j + 1]), b);
+            Prefetch(group + 32L * chunk, 1024, near);
+            for (int j = chunk; j < chunk + 32; j += 2)
+            {
+                a = Vector512.FusedMultiplyAdd(T.Column(group, j), Vector512.Create(xf[j]), a);
+                b = Vector512.FusedMultiplyAdd(T.Column(group, j + 1), Vector512.Create(xf[j + 1]), b);
+            }
         }
         (a + b).Store(y);
     }
 
-    private protected override void Group4(byte* group, byte* x, int xStride, float* y, int yStride)
+    private void Group4<T>(byte* group, byte* x, int xStride, float* y, int yStride) where T : struct, IWidening
     {
         float* x0 = (float*)x, x1 = (float*)(x + xStride), x2 = (float*)(x + 2 * xStride), x3 = (float*)(x + 3 * xStride);
         Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
         for (int j = 0; j < Cols; j += 2)
         {
             if ((j & 31) == 0) Prefetch(group + 32L * j, 1024, FarPrefetch);
-            var w = Column(group, j);
-            var v = Column(group, j + 1);
+            var w = T.Column(group, j);
+            var v = T.Column(group, j + 1);
             a0 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x0[j]), a0);
             b0 = Vector512.FusedMultiplyAdd(v, Vector512.Create(x0[j + 1]), b0);
             a1 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x1[j]), a1);
@@ -105,7 +143,7 @@ internal sealed unsafe class PackedF16 : PackedMatrix
         (a3 + b3).Store(y + 3 * yStride);
     }
 
-    private protected override void Group8(byte* group, byte* x, int xStride, float* y, int yStride)
+    private void Group8<T>(byte* group, byte* x, int xStride, float* y, int yStride) where T : struct, IWidening
     {
         float* x0 = (float*)x, x1 = (float*)(x + xStride), x2 = (float*)(x + 2 * xStride), x3 = (float*)(x + 3 * xStride);
         float* x4 = (float*)(x + 4 * xStride), x5 = (float*)(x + 5 * xStride), x6 = (float*)(x + 6 * xStride), x7 = (float*)(x + 7 * xStride);
@@ -114,8 +152,8 @@ internal sealed unsafe class PackedF16 : PackedMatrix
         for (int j = 0; j < Cols; j += 2)
         {
             if ((j & 31) == 0) Prefetch(group + 32L * j, 1024, FarPrefetch);
-            var w = Column(group, j);
-            var v = Column(group, j + 1);
+            var w = T.Column(group, j);
+            var v = T.Column(group, j + 1);
             a0 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x0[j]), a0);
             b0 = Vector512.FusedMultiplyAdd(v, Vector512.Create(x0[j + 1]), b0);
             a1 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x1[j]), a1);

@@ -59,6 +59,7 @@ internal sealed unsafe class PackedQ4_0 : PackedMatrix
 
     private protected override void Group1(byte* group, byte* x, float* y)
     {
+        int near = NearPrefetch; // a local: a static read in the loop can make the JIT spill the accumulators
         var mask = Vector512.Create((byte)0x0F);
         var ones = Vector512.Create((short)1);
         float* xScale = (float*)(x + _blocks * 32);
@@ -67,7 +68,7 @@ internal sealed unsafe class PackedQ4_0 : PackedMatrix
         for (int k = 0; k < _blocks; k++)
         {
             byte* q = Quants(group, k), xb = x + 32 * k;
-            if ((k & 1) == 0) Prefetch(q, PairBytes, NearPrefetch);
+            if ((k & 1) == 0) Prefetch(q, PairBytes, near);
             // Each vpmaddubsw lane is at most 2·15·127, so the eight products add up exactly in int16.
             var p = Vector512<short>.Zero;
             for (int c = 0; c < 4; c++)

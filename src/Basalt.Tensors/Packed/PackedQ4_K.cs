@@ -115,6 +115,7 @@ internal sealed unsafe class PackedQ4_K : PackedMatrix
 
     private protected override void Group1(byte* group, byte* x, float* y)
     {
+        int near = NearPrefetch; // a local: a static read in the loop can make the JIT spill the accumulators
         var mask = Vector512.Create((byte)0x0F);
         var pairs = DuplicatePairs();
         int* sumBase = (int*)(x + _supers * 256);
@@ -127,7 +128,7 @@ internal sealed unsafe class PackedQ4_K : PackedMatrix
             for (int j = 0; j < 8; j++)
             {
                 byte* unit = super + UnitsAt + j * UnitBytes;
-                Prefetch(unit, UnitBytes, NearPrefetch);
+                Prefetch(unit, UnitBytes, near);
                 var v0 = Vector512.LoadAligned(unit);
                 var v1 = Vector512.LoadAligned(unit + 64);
                 var v2 = Vector512.LoadAligned(unit + 128);

@@ -126,6 +126,7 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
 
     private protected override void Group1(byte* group, byte* x, float* y)
     {
+        int near = NearPrefetch; // a local: a static read in the loop can make the JIT spill the accumulators
         int* offsetBase = (int*)(x + _supers * 256);
         float* xScale = (float*)(x + _supers * 320);
         var pairs = DuplicatePairs();
@@ -138,7 +139,7 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
             for (int u = 0; u < 8; u++)
             {
                 byte* unit = super + UnitsAt + u * UnitBytes;
-                Prefetch(unit, UnitBytes, NearPrefetch);
+                Prefetch(unit, UnitBytes, near);
                 var t0 = Vector512.LoadAligned(unit + 256).AsUInt16();
                 var t1 = Vector512.LoadAligned(unit + 320).AsUInt16();
                 var v0 = Vector512.LoadAligned(unit);

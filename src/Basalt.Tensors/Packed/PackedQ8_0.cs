@@ -65,12 +65,13 @@ internal sealed unsafe class PackedQ8_0 : PackedMatrix
 
     private protected override void Group1(byte* group, byte* x, float* y)
     {
+        int near = NearPrefetch; // a local: a static read in the loop can make the JIT spill the accumulators
         float* xScale = (float*)(x + _blocks * 64);
         var acc = Vector512<float>.Zero;
         for (int k = 0; k < _blocks; k++)
         {
             byte* q = Quants(group, k), xb = x + 64 * k;
-            if ((k & 1) == 0) Prefetch(q, PairBytes, NearPrefetch);
+            if ((k & 1) == 0) Prefetch(q, PairBytes, near);
             // Two integer chains, added at the end: the block sum is exact either way.
             Vector512<int> s0 = default, s1 = default;
             for (int j = 0; j < 16; j += 2)

@@ -1,0 +1,52 @@
+using Basalt.Inference.Model;
+using Basalt.Tensors.Threading;
+
+namespace Basalt.Inference.Tests.Model;
+
+public sealed class MatMulJobTests
+{
+    [Theory]
+    // Layer 1 of the Q4_K_M file has Q4_K query and key but a Q6_K value matrix: two input formats in one dispatch.
+    [InlineData("quant/tiny-random-256.Q4_K_M.gguf", 1)]
+    [InlineData("quant/tiny-random-256.F16.gguf", 0)]
+    [InlineData("quant/tiny-random-256.Q4_0.gguf", 0)]
+    // Q5_1 is not repacked: the row kernels split each matrix on their own.
+    [InlineData("quant/tiny-random-256.Q5_1.gguf", 0)]
+    public void SeveralMatricesInOneDispatchGiveTheBitsOfOneAtATime(string file, int layerIndex)
+    {
+        using var model = TransformerModel.Load(SharedData.Path(["models", .. file.Split('/')]));
+        var layer = model.Weights.Layers[layerIndex];
+        WeightTensor[] parts = [layer.Wq!, layer.Wk!, layer.Wv!];
+        int cols = model.Config.EmbeddingLength;
+        var random = new Random(7);
+        foreach (int n in new[] { 1, 3, 9 })
+        {
+            var x = Enumerable.Range(0, n * cols).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                using var pool = new WorkerPool(threads);
+                var job = new MatMulJob(16, cols);
+                var together = parts.Select(w => new float[n * w.Rows]).ToArray();
+                job.Run(pool, parts, together, x, cols, n);
+                for (int j = 0; j < parts.Length; j++)
+                {
+                    var alone = new float[n * parts[j].Rows];
+                    new MatMulJob(16, cols).Run(null, parts[j], x, cols, n, alone);
+                    Assert.True(alone.AsSpan().SequenceEqual(together[j]), $"{file}: {parts[j].Name}, {n} inputs, {threads} threads");
+                    Assert.Contains(alone, v => v != 0);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void MatricesOfDifferentWidthsCannotShareAnInput()
+    {
+        using var model = TransformerModel.Load(SharedData.Path("models", "quant", "tiny-random-256.Q4_0.gguf"));
+        var layer = model.Weights.Layers[0];
+        var job = new MatMulJob(4, model.Config.FeedForwardLength);
+        var x = new float[model.Config.FeedForwardLength];
+        var e = Assert.Throws<ArgumentException>(() => job.Run(null, [layer.Wq!, layer.Down], [new float[layer.Wq!.Rows], new float[layer.Down.Rows]], x, x.Length, 1));
+        Assert.Contains("same width", e.Message);
+    }
+}

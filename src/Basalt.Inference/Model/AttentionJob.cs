@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Basalt.Tensors;
 using System.Numerics.Tensors;
 using Basalt.Tensors.Ops;
@@ -59,13 +62,53 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
             for (int h = g * group; h < (g + 1) * group; h++)
             {
                 var q = _q.AsSpan(i * c.QDim + h * hd, hd);
+                var output = _out.AsSpan(i * c.QDim + h * hd, hd);
+                if (Vector512.IsHardwareAccelerated && hd % 16 == 0)
+                {
+                    // Heads are short (64–256): inline vector loops instead of a library call per position.
+                    Scores512(q, keys, scores, scale);
+                    VectorOps.Softmax(scores);
+                    if (e.Cache.UsesF16) FloatConversions.RoundToHalfPrecision(scores, scores);
+                    Mix512(values, scores, output);
+                    continue;
+                }
                 for (int t = 0; t < span; t++) scores[t] = TensorPrimitives.Dot(q, keys.Slice(t * hd, hd)) * scale;
                 VectorOps.Softmax(scores);
                 if (e.Cache.UsesF16) FloatConversions.RoundToHalfPrecision(scores, scores);
-                var output = _out.AsSpan(i * c.QDim + h * hd, hd);
                 output.Clear();
                 for (int t = 0; t < span; t++) TensorPrimitives.MultiplyAdd(values.Slice(t * hd, hd), scores[t], output, output);
             }
+        }
+    }
+
+    /// <summary>scores[t] = q · keys[t] × scale, for keys of q's length stored one after another (a multiple of 16).</summary>
+    private static void Scores512(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, Span<float> scores, float scale)
+    {
+        int hd = q.Length;
+        ref float q0 = ref MemoryMarshal.GetReference(q);
+        ref float k0 = ref MemoryMarshal.GetReference(keys);
+        for (int t = 0; t < scores.Length; t++)
+        {
+            ref float kt = ref Unsafe.Add(ref k0, t * hd);
+            var acc = Vector512<float>.Zero;
+            for (int d = 0; d < hd; d += 16)
+                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref q0, (nuint)d), Vector512.LoadUnsafe(ref kt, (nuint)d), acc);
+            scores[t] = Vector512.Sum(acc) * scale;
+        }
+    }
+
+    /// <summary>output = Σ_t weights[t] × values[t], for values of output's length stored one after another (a multiple of 16).</summary>
+    private static void Mix512(ReadOnlySpan<float> values, ReadOnlySpan<float> weights, Span<float> output)
+    {
+        int hd = output.Length;
+        ref float o0 = ref MemoryMarshal.GetReference(output);
+        ref float v0 = ref MemoryMarshal.GetReference(values);
+        for (int d = 0; d < hd; d += 16)
+        {
+            var acc = Vector512<float>.Zero;
+            for (int t = 0; t < weights.Length; t++)
+                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0, (nuint)(t * hd + d)), Vector512.Create(weights[t]), acc);
+            acc.StoreUnsafe(ref o0, (nuint)d);
         }
     }
 }

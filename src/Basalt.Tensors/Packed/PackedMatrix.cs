@@ -11,7 +11,7 @@ namespace Basalt.Tensors.Packed;
 /// layout the Vector512 kernels want: one 512-bit load holds a few weights of each of sixteen rows, the activation
 /// bytes they meet are broadcast to every lane, and sixteen dot products advance together with no horizontal sums.
 /// The sixteen per-row scales of a block sit side by side, so they widen with one vector operation. A product
-/// unpacks each weight block once for up to four inputs (prompts, several sequences per step).
+/// unpacks each weight block once for up to eight inputs (prompts, several sequences per step).
 /// <para>
 /// The integer block sums are the exact values ggml forms; each row accumulates its block terms in block order with
 /// one fused multiply-add per block, so a result does not depend on how many inputs or which row groups a call

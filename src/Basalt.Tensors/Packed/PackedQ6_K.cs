@@ -205,4 +205,67 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
         a2.Store(y + 2 * yStride);
         a3.Store(y + 3 * yStride);
     }
+
+    /// <summary>Eight inputs with each unit unpacked once: most quantized files keep the output matrix in Q6_K, and a batched decode step multiplies it with every sequence.</summary>
+    private protected override void Group8(byte* group, byte* x, int xStride, float* y, int yStride)
+    {
+        byte* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
+        byte* x4 = x + 4 * xStride, x5 = x + 5 * xStride, x6 = x + 6 * xStride, x7 = x + 7 * xStride;
+        int offsetAt = _supers * 256, scaleAt = _supers * 320;
+        var pairs = DuplicatePairs();
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int s = 0; s < _supers; s++)
+        {
+            byte* super = group + (long)s * SuperBytes;
+            int xo = 256 * s, oo = offsetAt + 64 * s;
+            Vector512<int> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+            for (int u = 0; u < 8; u++)
+            {
+                byte* unit = super + UnitsAt + u * UnitBytes;
+                Prefetch(unit, UnitBytes, FarPrefetch);
+                var t0 = Vector512.LoadAligned(unit + 256).AsUInt16();
+                var t1 = Vector512.LoadAligned(unit + 320).AsUInt16();
+                var v0 = Vector512.LoadAligned(unit);
+                var v1 = Vector512.LoadAligned(unit + 64);
+                var v2 = Vector512.LoadAligned(unit + 128);
+                var v3 = Vector512.LoadAligned(unit + 192);
+                var l0 = Low(v0, Vector512.ShiftLeft(t0, 4));
+                var h0 = High(v0, Vector512.ShiftLeft(t0, 2));
+                var l1 = Low(v1, t0);
+                var h1 = High(v1, Vector512.ShiftRightLogical(t0, 2));
+                var l2 = Low(v2, Vector512.ShiftLeft(t1, 4));
+                var h2 = High(v2, Vector512.ShiftLeft(t1, 2));
+                var l3 = Low(v3, t1);
+                var h3 = High(v3, Vector512.ShiftRightLogical(t1, 2));
+                var scA = ScalePairs(super, 2 * u, pairs);
+                var scB = ScalePairs(super, 2 * u + 1, pairs);
+                int xu = xo + 32 * u;
+                s0 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x0 + xu, (int*)(x0 + oo), u, s0);
+                s1 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x1 + xu, (int*)(x1 + oo), u, s1);
+                s2 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x2 + xu, (int*)(x2 + oo), u, s2);
+                s3 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x3 + xu, (int*)(x3 + oo), u, s3);
+                s4 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x4 + xu, (int*)(x4 + oo), u, s4);
+                s5 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x5 + xu, (int*)(x5 + oo), u, s5);
+                s6 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x6 + xu, (int*)(x6 + oo), u, s6);
+                s7 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x7 + xu, (int*)(x7 + oo), u, s7);
+            }
+            var dw = RowScales(super);
+            a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s0), dw * Vector512.Create(((float*)(x0 + scaleAt))[s]), a0);
+            a1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s1), dw * Vector512.Create(((float*)(x1 + scaleAt))[s]), a1);
+            a2 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s2), dw * Vector512.Create(((float*)(x2 + scaleAt))[s]), a2);
+            a3 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s3), dw * Vector512.Create(((float*)(x3 + scaleAt))[s]), a3);
+            a4 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s4), dw * Vector512.Create(((float*)(x4 + scaleAt))[s]), a4);
+            a5 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s5), dw * Vector512.Create(((float*)(x5 + scaleAt))[s]), a5);
+            a6 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s6), dw * Vector512.Create(((float*)(x6 + scaleAt))[s]), a6);
+            a7 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s7), dw * Vector512.Create(((float*)(x7 + scaleAt))[s]), a7);
+        }
+        a0.Store(y);
+        a1.Store(y + yStride);
+        a2.Store(y + 2 * yStride);
+        a3.Store(y + 3 * yStride);
+        a4.Store(y + 4 * yStride);
+        a5.Store(y + 5 * yStride);
+        a6.Store(y + 6 * yStride);
+        a7.Store(y + 7 * yStride);
+    }
 }

@@ -40,6 +40,8 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
         int kvHeads = c.HeadCountKv, group = c.HeadCount / kvHeads, hd = c.HeadDim;
         var (start, end) = WorkerPool.Share(_count * kvHeads, thread, threadCount);
         float scale = 1f / MathF.Sqrt(hd);
+        // Heads are short (64–256): inline vector loops rather than a library call per position, where they fit.
+        bool inline = Vector512.IsHardwareAccelerated && hd % 16 == 0;
         for (int pair = start; pair < end; pair++)
         {
             int i = pair / kvHeads, g = pair % kvHeads;
@@ -63,20 +65,16 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
             {
                 var q = _q.AsSpan(i * c.QDim + h * hd, hd);
                 var output = _out.AsSpan(i * c.QDim + h * hd, hd);
-                if (Vector512.IsHardwareAccelerated && hd % 16 == 0)
-                {
-                    // Heads are short (64–256): inline vector loops instead of a library call per position.
-                    Scores512(q, keys, scores, scale);
-                    VectorOps.Softmax(scores);
-                    if (e.Cache.UsesF16) FloatConversions.RoundToHalfPrecision(scores, scores);
-                    Mix512(values, scores, output);
-                    continue;
-                }
-                for (int t = 0; t < span; t++) scores[t] = TensorPrimitives.Dot(q, keys.Slice(t * hd, hd)) * scale;
+                if (inline) Scores512(q, keys, scores, scale);
+                else for (int t = 0; t < span; t++) scores[t] = TensorPrimitives.Dot(q, keys.Slice(t * hd, hd)) * scale;
                 VectorOps.Softmax(scores);
                 if (e.Cache.UsesF16) FloatConversions.RoundToHalfPrecision(scores, scores);
-                output.Clear();
-                for (int t = 0; t < span; t++) TensorPrimitives.MultiplyAdd(values.Slice(t * hd, hd), scores[t], output, output);
+                if (inline) Mix512(values, scores, output);
+                else
+                {
+                    output.Clear();
+                    for (int t = 0; t < span; t++) TensorPrimitives.MultiplyAdd(values.Slice(t * hd, hd), scores[t], output, output);
+                }
             }
         }
     }

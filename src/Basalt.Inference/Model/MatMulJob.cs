@@ -24,7 +24,7 @@ internal sealed class MatMulJob : IParallelJob
     private readonly int[] _inputStride = new int[MaxParts];
     private byte[] _xq;
     private int _parts, _n;
-    private bool _allPacked;
+    private int _totalGroups; // row groups of all the parts when every part is packed, else 0
 
     public MatMulJob(int maxBatch, int maxCols)
     {
@@ -45,7 +45,8 @@ internal sealed class MatMulJob : IParallelJob
             throw new ArgumentException($"1..{MaxParts} matrices with one output each; got {ws.Length} and {ys.Length}.", nameof(ws));
         _parts = ws.Length;
         _n = n;
-        _allPacked = true;
+        _totalGroups = 0;
+        bool allPacked = true;
         long rowsTimesN = 0;
         int at = 0;
         for (int j = 0; j < _parts; j++)
@@ -53,7 +54,8 @@ internal sealed class MatMulJob : IParallelJob
             var w = ws[j];
             _w[j] = w;
             _y[j] = ys[j];
-            _allPacked &= w.Packed is not null;
+            allPacked &= w.Packed is not null;
+            _totalGroups += w.Packed?.Groups ?? 0;
             rowsTimesN += (long)w.Rows * n;
             int same = SameInputAs(ws, j);
             if (same >= 0)
@@ -68,6 +70,7 @@ internal sealed class MatMulJob : IParallelJob
             (_inputAt[j], _inputStride[j]) = (at, stride);
             at += n * stride;
         }
+        if (!allPacked) _totalGroups = 0;
         // Below this much work, waking the workers costs more than it saves.
         if (pool is null || pool.ThreadCount == 1 || rowsTimesN < 64) Execute(0, 1);
         else pool.Run(this);
@@ -91,12 +94,10 @@ internal sealed class MatMulJob : IParallelJob
 
     public void Execute(int thread, int threadCount)
     {
-        if (_allPacked)
+        if (_totalGroups > 0)
         {
             // Whole sixteen-row groups per thread, over the groups of all the parts in turn.
-            int total = 0;
-            for (int j = 0; j < _parts; j++) total += _w[j]!.Packed!.Groups;
-            var (g0, g1) = WorkerPool.Share(total, thread, threadCount);
+            var (g0, g1) = WorkerPool.Share(_totalGroups, thread, threadCount);
             for (int j = 0, first = 0; j < _parts && first < g1; j++)
             {
                 var w = _w[j]!;

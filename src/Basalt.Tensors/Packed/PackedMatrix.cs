@@ -137,8 +137,8 @@ public abstract unsafe class PackedMatrix : IDisposable
     /// <list type="bullet">
     /// <item>Zen 4: 0–128 best (Q4_0 ~25 GB/s on one thread), none 20 GB/s, 512 19 GB/s, further worse still: with each
     /// group one sequential stream the hardware prefetcher does most of the work.</item>
-    /// <item>Zen 5 (family 1Ah): far ahead. At 128 one thread read F16 at 25–27 GB/s, Q6_K 14–20, Q8_0 19–26; at 4096
-    /// F16 34–36, Q6_K 32–34, Q8_0 29–37 (two threads: F16 48–52 → 63–65, Q6_K 26 → 64–69 GB/s).</item>
+    /// <item>Zen 5 (family 1Ah): far ahead. At 128 one thread read F16 at 25–27 GB/s, Q6_K 14–20, Q8_0 17–26; at 4096
+    /// F16 34–36, Q6_K 32–34, Q8_0 29–37 (two threads: F16 46–52 → 56–65, Q6_K 26 → 64–69 GB/s).</item>
     /// </list>
     /// </summary>
     private protected static readonly int NearPrefetch = IsZen5OrLater() ? 4096 : 128;

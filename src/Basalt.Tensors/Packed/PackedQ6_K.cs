@@ -124,11 +124,53 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> RowScales(byte* super) => Halves(super + DAt);
 
+    /// <summary>The unit's 6-bit weights: each nibble vector's low and high nibbles joined with their top two bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Weights(byte* unit, out Vector512<byte> l0, out Vector512<byte> h0, out Vector512<byte> l1, out Vector512<byte> h1,
+        out Vector512<byte> l2, out Vector512<byte> h2, out Vector512<byte> l3, out Vector512<byte> h3)
+    {
+        var t0 = Vector512.LoadAligned(unit + 256).AsUInt16();
+        var t1 = Vector512.LoadAligned(unit + 320).AsUInt16();
+        var v0 = Vector512.LoadAligned(unit);
+        var v1 = Vector512.LoadAligned(unit + 64);
+        var v2 = Vector512.LoadAligned(unit + 128);
+        var v3 = Vector512.LoadAligned(unit + 192);
+        l0 = Low(v0, Vector512.ShiftLeft(t0, 4));
+        h0 = High(v0, Vector512.ShiftLeft(t0, 2));
+        l1 = Low(v1, t0);
+        h1 = High(v1, Vector512.ShiftRightLogical(t0, 2));
+        l2 = Low(v2, Vector512.ShiftLeft(t1, 4));
+        h2 = High(v2, Vector512.ShiftLeft(t1, 2));
+        l3 = Low(v3, t1);
+        h3 = High(v3, Vector512.ShiftRightLogical(t1, 2));
+    }
+
+    /// <summary>
+    /// One unit against the four inputs <paramref name="xStride"/> bytes apart from <paramref name="x"/>: the unit's
+    /// activations are <paramref name="xu"/> bytes into each input, the superblock's offset pairs <paramref name="oo"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Units4(Vector512<byte> l0, Vector512<byte> h0, Vector512<byte> l1, Vector512<byte> h1,
+        Vector512<byte> l2, Vector512<byte> h2, Vector512<byte> l3, Vector512<byte> h3, Vector512<short> scA, Vector512<short> scB,
+        byte* x, int xStride, int xu, int oo, int u,
+        ref Vector512<int> s0, ref Vector512<int> s1, ref Vector512<int> s2, ref Vector512<int> s3)
+    {
+        byte* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
+        s0 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x0 + xu, (int*)(x0 + oo), u, s0);
+        s1 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x1 + xu, (int*)(x1 + oo), u, s1);
+        s2 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x2 + xu, (int*)(x2 + oo), u, s2);
+        s3 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x3 + xu, (int*)(x3 + oo), u, s3);
+    }
+
+    /// <summary>A superblock's term for the input at <paramref name="x"/>, as <see cref="Group1"/> forms it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Term(Vector512<int> sum, Vector512<float> dw, byte* x, int scaleAt, int s, Vector512<float> acc) =>
+        Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sum), dw * Vector512.Create(((float*)(x + scaleAt))[s]), acc);
+
     private protected override void Group1(byte* group, byte* x, float* y)
     {
         int near = NearPrefetch; // a local: a static read in the loop can make the JIT spill the accumulators
         int* offsetBase = (int*)(x + _supers * 256);
-        float* xScale = (float*)(x + _supers * 320);
         var pairs = DuplicatePairs();
         var acc = Vector512<float>.Zero;
         for (int s = 0; s < _supers; s++)
@@ -140,26 +182,18 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
             {
                 byte* unit = super + UnitsAt + u * UnitBytes;
                 Prefetch(unit, UnitBytes, near);
-                var t0 = Vector512.LoadAligned(unit + 256).AsUInt16();
-                var t1 = Vector512.LoadAligned(unit + 320).AsUInt16();
-                var v0 = Vector512.LoadAligned(unit);
-                var v1 = Vector512.LoadAligned(unit + 64);
-                var v2 = Vector512.LoadAligned(unit + 128);
-                var v3 = Vector512.LoadAligned(unit + 192);
-                sum = Unit(Low(v0, Vector512.ShiftLeft(t0, 4)), High(v0, Vector512.ShiftLeft(t0, 2)),
-                    Low(v1, t0), High(v1, Vector512.ShiftRightLogical(t0, 2)),
-                    Low(v2, Vector512.ShiftLeft(t1, 4)), High(v2, Vector512.ShiftLeft(t1, 2)),
-                    Low(v3, t1), High(v3, Vector512.ShiftRightLogical(t1, 2)),
+                Weights(unit, out var l0, out var h0, out var l1, out var h1, out var l2, out var h2, out var l3, out var h3);
+                sum = Unit(l0, h0, l1, h1, l2, h2, l3, h3,
                     ScalePairs(super, 2 * u, pairs), ScalePairs(super, 2 * u + 1, pairs), xs + 32 * u, offsets, u, sum);
             }
-            acc = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sum), RowScales(super) * Vector512.Create(xScale[s]), acc);
+            acc = Term(sum, RowScales(super), x, _supers * 320, s, acc);
         }
         acc.Store(y);
     }
 
     private protected override void Group4(byte* group, byte* x, int xStride, float* y, int yStride)
     {
-        byte* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
+        byte* x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
         int offsetAt = _supers * 256, scaleAt = _supers * 320;
         var pairs = DuplicatePairs();
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
@@ -172,33 +206,16 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
             {
                 byte* unit = super + UnitsAt + u * UnitBytes;
                 Prefetch(unit, UnitBytes, FarPrefetch);
-                var t0 = Vector512.LoadAligned(unit + 256).AsUInt16();
-                var t1 = Vector512.LoadAligned(unit + 320).AsUInt16();
-                var v0 = Vector512.LoadAligned(unit);
-                var v1 = Vector512.LoadAligned(unit + 64);
-                var v2 = Vector512.LoadAligned(unit + 128);
-                var v3 = Vector512.LoadAligned(unit + 192);
-                var l0 = Low(v0, Vector512.ShiftLeft(t0, 4));
-                var h0 = High(v0, Vector512.ShiftLeft(t0, 2));
-                var l1 = Low(v1, t0);
-                var h1 = High(v1, Vector512.ShiftRightLogical(t0, 2));
-                var l2 = Low(v2, Vector512.ShiftLeft(t1, 4));
-                var h2 = High(v2, Vector512.ShiftLeft(t1, 2));
-                var l3 = Low(v3, t1);
-                var h3 = High(v3, Vector512.ShiftRightLogical(t1, 2));
+                Weights(unit, out var l0, out var h0, out var l1, out var h1, out var l2, out var h2, out var l3, out var h3);
                 var scA = ScalePairs(super, 2 * u, pairs);
                 var scB = ScalePairs(super, 2 * u + 1, pairs);
-                int xu = xo + 32 * u;
-                s0 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x0 + xu, (int*)(x0 + oo), u, s0);
-                s1 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x1 + xu, (int*)(x1 + oo), u, s1);
-                s2 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x2 + xu, (int*)(x2 + oo), u, s2);
-                s3 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x3 + xu, (int*)(x3 + oo), u, s3);
+                Units4(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x, xStride, xo + 32 * u, oo, u, ref s0, ref s1, ref s2, ref s3);
             }
             var dw = RowScales(super);
-            a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s0), dw * Vector512.Create(((float*)(x0 + scaleAt))[s]), a0);
-            a1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s1), dw * Vector512.Create(((float*)(x1 + scaleAt))[s]), a1);
-            a2 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s2), dw * Vector512.Create(((float*)(x2 + scaleAt))[s]), a2);
-            a3 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s3), dw * Vector512.Create(((float*)(x3 + scaleAt))[s]), a3);
+            a0 = Term(s0, dw, x, scaleAt, s, a0);
+            a1 = Term(s1, dw, x1, scaleAt, s, a1);
+            a2 = Term(s2, dw, x2, scaleAt, s, a2);
+            a3 = Term(s3, dw, x3, scaleAt, s, a3);
         }
         a0.Store(y);
         a1.Store(y + yStride);
@@ -209,7 +226,7 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
     /// <summary>Eight inputs with each unit unpacked once: most quantized files keep the output matrix in Q6_K, and a batched decode step multiplies it with every sequence.</summary>
     private protected override void Group8(byte* group, byte* x, int xStride, float* y, int yStride)
     {
-        byte* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
+        byte* x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
         byte* x4 = x + 4 * xStride, x5 = x + 5 * xStride, x6 = x + 6 * xStride, x7 = x + 7 * xStride;
         int offsetAt = _supers * 256, scaleAt = _supers * 320;
         var pairs = DuplicatePairs();
@@ -223,41 +240,21 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
             {
                 byte* unit = super + UnitsAt + u * UnitBytes;
                 Prefetch(unit, UnitBytes, FarPrefetch);
-                var t0 = Vector512.LoadAligned(unit + 256).AsUInt16();
-                var t1 = Vector512.LoadAligned(unit + 320).AsUInt16();
-                var v0 = Vector512.LoadAligned(unit);
-                var v1 = Vector512.LoadAligned(unit + 64);
-                var v2 = Vector512.LoadAligned(unit + 128);
-                var v3 = Vector512.LoadAligned(unit + 192);
-                var l0 = Low(v0, Vector512.ShiftLeft(t0, 4));
-                var h0 = High(v0, Vector512.ShiftLeft(t0, 2));
-                var l1 = Low(v1, t0);
-                var h1 = High(v1, Vector512.ShiftRightLogical(t0, 2));
-                var l2 = Low(v2, Vector512.ShiftLeft(t1, 4));
-                var h2 = High(v2, Vector512.ShiftLeft(t1, 2));
-                var l3 = Low(v3, t1);
-                var h3 = High(v3, Vector512.ShiftRightLogical(t1, 2));
+                Weights(unit, out var l0, out var h0, out var l1, out var h1, out var l2, out var h2, out var l3, out var h3);
                 var scA = ScalePairs(super, 2 * u, pairs);
                 var scB = ScalePairs(super, 2 * u + 1, pairs);
-                int xu = xo + 32 * u;
-                s0 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x0 + xu, (int*)(x0 + oo), u, s0);
-                s1 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x1 + xu, (int*)(x1 + oo), u, s1);
-                s2 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x2 + xu, (int*)(x2 + oo), u, s2);
-                s3 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x3 + xu, (int*)(x3 + oo), u, s3);
-                s4 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x4 + xu, (int*)(x4 + oo), u, s4);
-                s5 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x5 + xu, (int*)(x5 + oo), u, s5);
-                s6 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x6 + xu, (int*)(x6 + oo), u, s6);
-                s7 = Unit(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x7 + xu, (int*)(x7 + oo), u, s7);
+                Units4(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x, xStride, xo + 32 * u, oo, u, ref s0, ref s1, ref s2, ref s3);
+                Units4(l0, h0, l1, h1, l2, h2, l3, h3, scA, scB, x4, xStride, xo + 32 * u, oo, u, ref s4, ref s5, ref s6, ref s7);
             }
             var dw = RowScales(super);
-            a0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s0), dw * Vector512.Create(((float*)(x0 + scaleAt))[s]), a0);
-            a1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s1), dw * Vector512.Create(((float*)(x1 + scaleAt))[s]), a1);
-            a2 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s2), dw * Vector512.Create(((float*)(x2 + scaleAt))[s]), a2);
-            a3 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s3), dw * Vector512.Create(((float*)(x3 + scaleAt))[s]), a3);
-            a4 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s4), dw * Vector512.Create(((float*)(x4 + scaleAt))[s]), a4);
-            a5 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s5), dw * Vector512.Create(((float*)(x5 + scaleAt))[s]), a5);
-            a6 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s6), dw * Vector512.Create(((float*)(x6 + scaleAt))[s]), a6);
-            a7 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(s7), dw * Vector512.Create(((float*)(x7 + scaleAt))[s]), a7);
+            a0 = Term(s0, dw, x, scaleAt, s, a0);
+            a1 = Term(s1, dw, x1, scaleAt, s, a1);
+            a2 = Term(s2, dw, x2, scaleAt, s, a2);
+            a3 = Term(s3, dw, x3, scaleAt, s, a3);
+            a4 = Term(s4, dw, x4, scaleAt, s, a4);
+            a5 = Term(s5, dw, x5, scaleAt, s, a5);
+            a6 = Term(s6, dw, x6, scaleAt, s, a6);
+            a7 = Term(s7, dw, x7, scaleAt, s, a7);
         }
         a0.Store(y);
         a1.Store(y + yStride);

@@ -228,7 +228,10 @@ public sealed class InferenceEngine : IDisposable
         }
         if (_work.Count > 0)
         {
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             RunWork();
+            int tot = 0; foreach (var w in _work) tot += w.Count;
+            Console.Error.WriteLine($"STEP dec={decoding} tok={tot} ms={System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds:F1} at={System.Diagnostics.Stopwatch.GetTimestamp()/10000 % 1000000}");
             Interlocked.Increment(ref _steps);
         }
         int maxTokensDefault = _contextLength;

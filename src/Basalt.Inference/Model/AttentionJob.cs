@@ -22,14 +22,12 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
     private int _count, _layer;
     private float[] _q = [], _out = [];
 
+    /// <summary>Attention of every token of <paramref name="entries"/>; with an F16 cache the queries must already be rounded to F16, as ggml multiplies them.</summary>
     public void Run(WorkerPool? pool, int layer, ReadOnlySpan<BatchEntry> entries, float[] q, float[] output)
     {
         if (_entries.Length < entries.Length) _entries = new BatchEntry[entries.Length];
         entries.CopyTo(_entries);
         (_count, _layer, _q, _out) = (entries.Length, layer, q, output);
-        // With an F16 cache ggml multiplies in F16: it rounds the query and the attention weights to
-        // F16 too. Doing the same keeps log-probs within a few hundredths of llama.cpp's.
-        if (entries[0].Cache.UsesF16) FloatConversions.RoundToHalfPrecision(q.AsSpan(0, _count * c.QDim), q.AsSpan(0, _count * c.QDim));
         if (pool is null || pool.ThreadCount == 1) Execute(0, 1);
         else pool.Run(this);
         Array.Clear(_entries, 0, _count); // do not keep caches alive

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Basalt.Tensors;
 using Basalt.Tensors.Ops;
 using Basalt.Tensors.Threading;
 
@@ -17,7 +18,14 @@ public sealed class BatchForward
     private readonly WorkerPool? _pool;
     private readonly MatMulJob _matMul;
     private readonly AttentionJob _attention;
+    private readonly RowsJob _rows = new();
+    private readonly Action<int> _attentionInputRow, _qkvRow, _attentionOutputRow, _feedForwardInputRow, _downInputRow;
     private readonly int _gateWidth;
+    private BatchEntry[] _batch = [];   // this call's entries, for the per-token steps (a span cannot be kept in a field)
+    private LayerWeights? _layer;       // the layer the per-token steps work on
+    private int _layerIndex;
+    private int _gateStride;            // floats between rows of _gate in this layer
+    private bool _pendingProjection;    // _proj holds a block output not yet added to the residual stream
     private readonly float[] _x, _xb, _q, _k, _v, _qkv, _att, _gate, _up, _proj, _ropeCos, _ropeSin;
     private float[] _logits = [];
 
@@ -45,6 +53,11 @@ public sealed class BatchForward
         _ropeSin = new float[maxBatch * (_c.RopeDimensionCount / 2)];
         _matMul = new MatMulJob(maxBatch, Math.Max(Math.Max(embd, ff), _c.QDim));
         _attention = new AttentionJob(_c, pool?.ThreadCount ?? 1);
+        _attentionInputRow = AttentionInputRow;
+        _qkvRow = QkvRow;
+        _attentionOutputRow = i => _matMul.PrepareRow(i, _att.AsSpan(i * _c.QDim, _c.QDim));
+        _feedForwardInputRow = FeedForwardInputRow;
+        _downInputRow = DownInputRow;
     }
 
     /// <summary>Most tokens one <see cref="Forward"/> call takes.</summary>
@@ -81,98 +94,108 @@ public sealed class BatchForward
             VectorOps.RopeAngles(entries[i].Position, _c.RopeDimensionCount, _c.RopeFreqBase, _c.RopeFreqScale,
                 _ropeCos.AsSpan(i * half, half), _ropeSin.AsSpan(i * half, half));
 
-        for (int l = 0; l < w.Layers.Length; l++)
+        if (_batch.Length < n) _batch = new BatchEntry[MaxBatch];
+        entries.CopyTo(_batch);
+        try
         {
-            var layer = w.Layers[l];
-            NormRows(n, layer.AttnNorm);
-            ProjectQkv(layer, n);
-            for (int i = 0; i < n; i++)
+            // Each block: the per-token steps (residual add, norm, rotary, cache store, activation, conversion of the
+            // inputs for the next product) run split by token; the products run split by weight rows.
+            _pendingProjection = false;
+            for (int l = 0; l < w.Layers.Length; l++)
             {
-                var e = entries[i];
-                var q = _q.AsSpan(i * _c.QDim, _c.QDim);
-                var k = _k.AsSpan(i * _c.KvDim, _c.KvDim);
-                var cos = _ropeCos.AsSpan(i * half, half);
-                var sin = _ropeSin.AsSpan(i * half, half);
-                VectorOps.Rope(q, _c.HeadDim, cos, sin, _c.Rope == RopeStyle.NeoX);
-                VectorOps.Rope(k, _c.HeadDim, cos, sin, _c.Rope == RopeStyle.NeoX);
-                e.Cache.Store(l, e.Position, k, _v.AsSpan(i * _c.KvDim, _c.KvDim));
-            }
-            _attention.Run(_pool, l, entries, _q, _att);
-            _matMul.Run(_pool, layer.Wo, _att, _c.QDim, n, _proj);
-            TensorPrimitives.Add(_x.AsSpan(0, n * embd), _proj.AsSpan(0, n * embd), _x.AsSpan(0, n * embd));
+                var layer = _layer = w.Layers[l];
+                _layerIndex = l;
+                if (layer.Wqkv is { } fused) _matMul.Prepare([fused], [_qkv], n);
+                else _matMul.Prepare([layer.Wq!, layer.Wk!, layer.Wv!], [_q, _k, _v], n);
+                _rows.Run(_pool, n, _attentionInputRow);
+                _matMul.Multiply(_pool);
+                _rows.Run(_pool, n, _qkvRow);
+                _attention.Run(_pool, l, entries, _q, _att);
+                _matMul.Prepare([layer.Wo], [_proj], n);
+                _rows.Run(_pool, n, _attentionOutputRow);
+                _matMul.Multiply(_pool);
 
-            NormRows(n, layer.FfnNorm);
-            FeedForward(layer, n);
+                _gateStride = layer.GateUp is null ? _c.FeedForwardLength : 2 * _c.FeedForwardLength;
+                if (layer.GateUp is { } gateUp) _matMul.Prepare([gateUp], [_gate], n);
+                else _matMul.Prepare([layer.Gate!, layer.Up!], [_gate, _up], n);
+                _rows.Run(_pool, n, _feedForwardInputRow);
+                _matMul.Multiply(_pool);
+                _matMul.Prepare([layer.Down], [_proj], n);
+                _rows.Run(_pool, n, _downInputRow);
+                _matMul.Multiply(_pool);
+                _pendingProjection = true;
+            }
             TensorPrimitives.Add(_x.AsSpan(0, n * embd), _proj.AsSpan(0, n * embd), _x.AsSpan(0, n * embd));
+        }
+        finally
+        {
+            Array.Clear(_batch, 0, n); // do not keep caches alive
+            _layer = null;
         }
         return Logits(entries);
     }
 
-    private void NormRows(int n, float[] weight)
+    /// <summary>Token i entering a block: adds the last block's output to the residual stream, normalises, converts for Q/K/V.</summary>
+    private void AttentionInputRow(int i)
     {
         int embd = _c.EmbeddingLength;
-        for (int i = 0; i < n; i++)
-            VectorOps.RmsNorm(_x.AsSpan(i * embd, embd), weight, _c.RmsEpsilon, _xb.AsSpan(i * embd, embd));
+        var x = _x.AsSpan(i * embd, embd);
+        if (_pendingProjection) TensorPrimitives.Add(x, _proj.AsSpan(i * embd, embd), x);
+        var xb = _xb.AsSpan(i * embd, embd);
+        VectorOps.RmsNorm(x, _layer!.AttnNorm, _c.RmsEpsilon, xb);
+        _matMul.PrepareRow(i, xb);
     }
 
-    private void ProjectQkv(LayerWeights layer, int n)
+    /// <summary>Token i after the Q/K/V product: biases, rotary embedding, its key and value into its cache.</summary>
+    private void QkvRow(int i)
+    {
+        var layer = _layer!;
+        var e = _batch[i];
+        int qDim = _c.QDim, kvDim = _c.KvDim, half = _c.RopeDimensionCount / 2;
+        var q = _q.AsSpan(i * qDim, qDim);
+        var k = _k.AsSpan(i * kvDim, kvDim);
+        var v = _v.AsSpan(i * kvDim, kvDim);
+        if (layer.Wqkv is not null)
+        {
+            var row = _qkv.AsSpan(i * (qDim + 2 * kvDim), qDim + 2 * kvDim);
+            row[..qDim].CopyTo(q);
+            row.Slice(qDim, kvDim).CopyTo(k);
+            row.Slice(qDim + kvDim, kvDim).CopyTo(v);
+        }
+        if (layer.Bq is { } bq) TensorPrimitives.Add(q, bq, q);
+        if (layer.Bk is { } bk) TensorPrimitives.Add(k, bk, k);
+        if (layer.Bv is { } bv) TensorPrimitives.Add(v, bv, v);
+        var cos = _ropeCos.AsSpan(i * half, half);
+        var sin = _ropeSin.AsSpan(i * half, half);
+        VectorOps.Rope(q, _c.HeadDim, cos, sin, _c.Rope == RopeStyle.NeoX);
+        VectorOps.Rope(k, _c.HeadDim, cos, sin, _c.Rope == RopeStyle.NeoX);
+        e.Cache.Store(_layerIndex, e.Position, k, v);
+        // With an F16 cache ggml multiplies in F16: it rounds the query (and the attention weights) to F16 too.
+        // Doing the same keeps log-probs within a few hundredths of llama.cpp's.
+        if (e.Cache.UsesF16) FloatConversions.RoundToHalfPrecision(q, q);
+    }
+
+    /// <summary>Token i entering the feed-forward half: adds the attention output to the residual stream, normalises, converts for gate/up.</summary>
+    private void FeedForwardInputRow(int i)
     {
         int embd = _c.EmbeddingLength;
-        if (layer.Wqkv is { } fused)
-        {
-            int width = _c.QDim + 2 * _c.KvDim;
-            _matMul.Run(_pool, fused, _xb, embd, n, _qkv);
-            for (int i = 0; i < n; i++)
-            {
-                var row = _qkv.AsSpan(i * width, width);
-                row[.._c.QDim].CopyTo(_q.AsSpan(i * _c.QDim));
-                row.Slice(_c.QDim, _c.KvDim).CopyTo(_k.AsSpan(i * _c.KvDim));
-                row.Slice(_c.QDim + _c.KvDim, _c.KvDim).CopyTo(_v.AsSpan(i * _c.KvDim));
-            }
-        }
-        else
-        {
-            _matMul.Run(_pool, [layer.Wq!, layer.Wk!, layer.Wv!], [_q, _k, _v], _xb, embd, n);
-        }
-        AddBias(layer.Bq, _q, n);
-        AddBias(layer.Bk, _k, n);
-        AddBias(layer.Bv, _v, n);
+        var x = _x.AsSpan(i * embd, embd);
+        TensorPrimitives.Add(x, _proj.AsSpan(i * embd, embd), x);
+        var xb = _xb.AsSpan(i * embd, embd);
+        VectorOps.RmsNorm(x, _layer!.FfnNorm, _c.RmsEpsilon, xb);
+        _matMul.PrepareRow(i, xb);
     }
 
-    private static void AddBias(float[]? bias, float[] rows, int n)
+    /// <summary>Token i after gate/up: act(gate) ⊙ up, converted for the down product.</summary>
+    private void DownInputRow(int i)
     {
-        if (bias is null) return;
-        for (int i = 0; i < n; i++)
-        {
-            var row = rows.AsSpan(i * bias.Length, bias.Length);
-            TensorPrimitives.Add(row, bias, row);
-        }
-    }
-
-    /// <summary>Gated feed-forward for every row: down(act(gate·x) ⊙ up·x), into the block-output buffer.</summary>
-    private void FeedForward(LayerWeights layer, int n)
-    {
-        int embd = _c.EmbeddingLength, ff = _c.FeedForwardLength;
-        int gateStride;
-        if (layer.GateUp is { } fused)
-        {
-            gateStride = 2 * ff;
-            _matMul.Run(_pool, fused, _xb, embd, n, _gate);
-        }
-        else
-        {
-            gateStride = ff;
-            _matMul.Run(_pool, [layer.Gate!, layer.Up!], [_gate, _up], _xb, embd, n);
-        }
-        for (int i = 0; i < n; i++)
-        {
-            var gate = _gate.AsSpan(i * gateStride, ff);
-            var up = layer.GateUp is null ? _up.AsSpan(i * ff, ff) : _gate.AsSpan(i * gateStride + ff, ff);
-            if (_c.Activation == Activation.Gelu) VectorOps.Gelu(gate);
-            else VectorOps.Silu(gate);
-            TensorPrimitives.Multiply(gate, up, gate);
-        }
-        _matMul.Run(_pool, layer.Down, _gate, gateStride, n, _proj);
+        int ff = _c.FeedForwardLength;
+        var gate = _gate.AsSpan(i * _gateStride, ff);
+        var up = _layer!.GateUp is null ? _up.AsSpan(i * ff, ff) : _gate.AsSpan(i * _gateStride + ff, ff);
+        if (_c.Activation == Activation.Gelu) VectorOps.Gelu(gate);
+        else VectorOps.Silu(gate);
+        TensorPrimitives.Multiply(gate, up, gate);
+        _matMul.PrepareRow(i, gate);
     }
 
     private ReadOnlySpan<float> Logits(ReadOnlySpan<BatchEntry> entries)

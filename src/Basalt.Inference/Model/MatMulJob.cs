@@ -23,7 +23,9 @@ internal sealed class MatMulJob : IParallelJob
     private readonly int[] _inputAt = new int[MaxParts];   // where each part's prepared inputs start in _xq
     private readonly int[] _inputStride = new int[MaxParts];
     private byte[] _xq;
+    private readonly int[] _owner = new int[MaxParts];     // an earlier part whose prepared input a part shares, or -1
     private int _parts, _n;
+    private long _rowsTimesN;
     private int _totalGroups; // row groups of all the parts when every part is packed, else 0
 
     public MatMulJob(int maxBatch, int maxCols)
@@ -41,13 +43,26 @@ internal sealed class MatMulJob : IParallelJob
     /// </summary>
     public void Run(WorkerPool? pool, ReadOnlySpan<WeightTensor> ws, ReadOnlySpan<float[]> ys, float[] x, int xStride, int n)
     {
+        Prepare(ws, ys, n);
+        for (int i = 0; i < n; i++) PrepareRow(i, x.AsSpan(i * xStride, ws[0].Cols));
+        Multiply(pool);
+    }
+
+    /// <summary>
+    /// First of the three stages of <see cref="Run(WorkerPool?, ReadOnlySpan{WeightTensor}, ReadOnlySpan{float[]}, float[], int, int)"/>,
+    /// for callers that prepare the input rows themselves (on several threads): takes the matrices and outputs and lays
+    /// out room for <paramref name="n"/> prepared inputs. Then <see cref="PrepareRow"/> for every row (any order, any
+    /// thread, each row once), then <see cref="Multiply"/>.
+    /// </summary>
+    public void Prepare(ReadOnlySpan<WeightTensor> ws, ReadOnlySpan<float[]> ys, int n)
+    {
         if (ws.Length is 0 or > MaxParts || ys.Length != ws.Length)
             throw new ArgumentException($"1..{MaxParts} matrices with one output each; got {ws.Length} and {ys.Length}.", nameof(ws));
         _parts = ws.Length;
         _n = n;
         _totalGroups = 0;
         bool allPacked = true;
-        long rowsTimesN = 0;
+        _rowsTimesN = 0;
         int at = 0;
         for (int j = 0; j < _parts; j++)
         {
@@ -56,23 +71,34 @@ internal sealed class MatMulJob : IParallelJob
             _y[j] = ys[j];
             allPacked &= w.Packed is not null;
             _totalGroups += w.Packed?.Groups ?? 0;
-            rowsTimesN += (long)w.Rows * n;
-            int same = SameInputAs(ws, j);
-            if (same >= 0)
+            _rowsTimesN += (long)w.Rows * n;
+            _owner[j] = SameInputAs(ws, j);
+            if (_owner[j] >= 0)
             {
-                (_inputAt[j], _inputStride[j]) = (_inputAt[same], _inputStride[same]);
+                (_inputAt[j], _inputStride[j]) = (_inputAt[_owner[j]], _inputStride[_owner[j]]);
                 continue;
             }
             int stride = w.QuantizedInputBytes;
             if (_xq.Length < at + (long)n * stride) Array.Resize(ref _xq, checked(at + n * stride));
-            for (int i = 0; i < n; i++)
-                w.QuantizeInput(x.AsSpan(i * xStride, w.Cols), _xq.AsSpan(at + i * stride, stride));
             (_inputAt[j], _inputStride[j]) = (at, stride);
             at += n * stride;
         }
         if (!allPacked) _totalGroups = 0;
+    }
+
+    /// <summary>Converts input row <paramref name="i"/> (the matrices' width of floats) into every activation format the prepared matrices take.</summary>
+    public void PrepareRow(int i, ReadOnlySpan<float> x)
+    {
+        for (int j = 0; j < _parts; j++)
+            if (_owner[j] < 0)
+                _w[j]!.QuantizeInput(x, _xq.AsSpan(_inputAt[j] + i * _inputStride[j], _inputStride[j]));
+    }
+
+    /// <summary>Multiplies the prepared inputs with the prepared matrices, on <paramref name="pool"/> when given.</summary>
+    public void Multiply(WorkerPool? pool)
+    {
         // Below this much work, waking the workers costs more than it saves.
-        if (pool is null || pool.ThreadCount == 1 || rowsTimesN < 64) Execute(0, 1);
+        if (pool is null || pool.ThreadCount == 1 || _rowsTimesN < 64) Execute(0, 1);
         else pool.Run(this);
         Array.Clear(_w);
         Array.Clear(_y);

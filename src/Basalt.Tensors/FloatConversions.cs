@@ -3,6 +3,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Basalt.Tensors;
 
@@ -61,6 +62,35 @@ public static class FloatConversions
             return;
         }
         for (int i = 0; i < dst.Length; i++) dst[i] = ReadHalf(src[(2 * i)..]);
+    }
+
+    /// <summary>
+    /// Widens <paramref name="rows"/> runs of <paramref name="width"/> halves, <paramref name="srcStride"/> halves apart in
+    /// <paramref name="src"/>, into <paramref name="dst"/> one after another: a strided gather (one head of a cache, say) in
+    /// one call rather than one call per run, vectorised where Vector512 is accelerated.
+    /// </summary>
+    public static unsafe void WidenHalfRows(ReadOnlySpan<Half> src, int srcStride, int rows, int width, Span<float> dst)
+    {
+        if (rows < 0 || width < 0 || srcStride < width) throw new ArgumentOutOfRangeException(nameof(srcStride), "Need rows, width >= 0 and a stride of at least the width.");
+        if (rows == 0 || width == 0) return;
+        if ((long)(rows - 1) * srcStride + width > src.Length) throw new ArgumentException("The source is too short.", nameof(src));
+        if ((long)rows * width > dst.Length) throw new ArgumentException("The destination is too short.", nameof(dst));
+        if (!Vector512.IsHardwareAccelerated || !BitConverter.IsLittleEndian || width % 16 != 0)
+        {
+            for (int r = 0; r < rows; r++) TensorPrimitives.ConvertToSingle(src.Slice(r * srcStride, width), dst.Slice(r * width, width));
+            return;
+        }
+        fixed (Half* s0 = src)
+        fixed (float* d0 = dst)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                ushort* s = (ushort*)s0 + (long)r * srcStride;
+                float* d = d0 + (long)r * width;
+                for (int i = 0; i < width; i += 16)
+                    Quants.FastKernels.WidenHalves512(Avx512F.ConvertToVector512UInt32(Vector256.Load(s + i))).Store(d + i);
+            }
+        }
     }
 
     /// <summary>Widens <c>dst.Length</c> little-endian bf16 values from <paramref name="src"/>.</summary>

@@ -80,3 +80,31 @@ public sealed class HalfPrecisionRoundingTests
             Assert.Equal(BitConverter.SingleToInt32Bits((float)(Half)source[i]), BitConverter.SingleToInt32Bits(result[i]));
     }
 }
+
+public sealed class HalfRowWideningTests
+{
+    [Theory]
+    [InlineData(64, 256, 37)] // one head of a cache: a vectorised width
+    [InlineData(20, 24, 5)]   // a width the vector loop does not take
+    public void WidenHalfRowsGathersTheRunsExactly(int width, int stride, int rows)
+    {
+        var rng = new Random(width);
+        // Every bit pattern is a half: normals, subnormals, zeros, infinities (NaNs are compared as NaN).
+        var src = Enumerable.Range(0, (rows - 1) * stride + width).Select(_ => BitConverter.UInt16BitsToHalf((ushort)rng.Next(65536))).ToArray();
+        src[0] = Half.PositiveInfinity;
+        src[1] = BitConverter.UInt16BitsToHalf(0x0001);
+        var dst = new float[rows * width];
+        FloatConversions.WidenHalfRows(src, stride, rows, width, dst);
+        for (int r = 0; r < rows; r++)
+            for (int i = 0; i < width; i++)
+            {
+                float expected = (float)src[r * stride + i], actual = dst[r * width + i];
+                if (float.IsNaN(expected)) Assert.True(float.IsNaN(actual), $"row {r}, element {i}");
+                else Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(actual));
+            }
+    }
+
+    [Fact]
+    public void WidenHalfRowsRefusesASourceTooShort() =>
+        Assert.Throws<ArgumentException>(() => FloatConversions.WidenHalfRows(new Half[100], 64, 2, 64, new float[128]));
+}

@@ -53,11 +53,8 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
             }
             var keys = _keys[thread].AsSpan(0, span * hd);
             var values = _values[thread].AsSpan(0, span * hd);
-            for (int t = 0; t < span; t++)
-            {
-                e.Cache.ReadKey(_layer, t, kvOffset, keys.Slice(t * hd, hd));
-                e.Cache.ReadValue(_layer, t, kvOffset, values.Slice(t * hd, hd));
-            }
+            e.Cache.ReadKeys(_layer, span, kvOffset, hd, keys);
+            e.Cache.ReadValues(_layer, span, kvOffset, hd, values);
             var scores = _scores[thread].AsSpan(0, span);
             for (int h = g * group; h < (g + 1) * group; h++)
             {

@@ -9,5 +9,6 @@ namespace Basalt.Inference.Engine;
 /// <param name="PromptTokens">Prompt tokens processed.</param>
 /// <param name="GeneratedTokens">Tokens generated.</param>
 /// <param name="DecodeSteps">Batched steps run (each: the decoding sequences' next tokens and a chunk of waiting prompts).</param>
+/// <param name="CachedPromptTokens">Prompt tokens (of <paramref name="PromptTokens"/>) found already computed in a cached sequence, so not run again.</param>
 public readonly record struct EngineCounters(long Submitted, long Rejected, long Completed, long Cancelled, long Failed,
-    long PromptTokens, long GeneratedTokens, long DecodeSteps);
+    long PromptTokens, long GeneratedTokens, long DecodeSteps, long CachedPromptTokens);

@@ -66,6 +66,9 @@ internal sealed class EngineJob
         return true;
     }
 
+    /// <summary>Prompt tokens found already computed when the job started.</summary>
+    public int CachedPromptTokens { get; private set; }
+
     /// <summary>Prompt tokens already in the sequence's cache.</summary>
     public int PromptDone { get; private set; }
 
@@ -75,10 +78,16 @@ internal sealed class EngineJob
     /// <summary>Whether <see cref="Logits"/> hold fresh logits to sample from.</summary>
     public bool HasLogits { get; private set; }
 
-    /// <summary>Takes <paramref name="sequence"/> for this job; its prompt then goes through the model in chunks (<see cref="PromptProcessed"/>).</summary>
-    public void Begin(Sequence sequence, float[] logits, Tokenizer tokenizer)
+    /// <summary>
+    /// Takes <paramref name="sequence"/> for this job, which already holds the first <paramref name="cached"/> prompt
+    /// tokens; the rest of the prompt then goes through the model in chunks (<see cref="PromptProcessed"/>).
+    /// </summary>
+    public void Begin(Sequence sequence, int cached, float[] logits, Tokenizer tokenizer)
     {
         if (PromptTokens.Length == 0) throw new ArgumentException("The prompt has no tokens.");
+        if (cached < 0 || cached >= PromptTokens.Length || sequence.Length != cached)
+            throw new ArgumentOutOfRangeException(nameof(cached), cached, "A sequence must hold fewer tokens than the prompt, and exactly those.");
+        PromptDone = CachedPromptTokens = cached;
         _admittedAt = Stopwatch.GetTimestamp();
         Sequence = sequence;
         Logits = logits;
@@ -90,7 +99,7 @@ internal sealed class EngineJob
     public void PromptProcessed(int count, ReadOnlySpan<float> lastLogits)
     {
         PromptDone += count;
-        Sequence!.Extend(count, PromptDone == PromptTokens.Length ? lastLogits : default);
+        Sequence!.Extend(PromptTokens.AsSpan(PromptDone - count, count), PromptDone == PromptTokens.Length ? lastLogits : default);
         if (PromptDone < PromptTokens.Length) return;
         lastLogits.CopyTo(Logits);
         HasLogits = true;
@@ -100,7 +109,7 @@ internal sealed class EngineJob
     /// <summary>Records that the pending token went into the cache, with the logits after it.</summary>
     public void Decoded(ReadOnlySpan<float> logits)
     {
-        Sequence!.Extend(1, logits);
+        Sequence!.Extend([PendingToken], logits);
         logits.CopyTo(Logits);
         NeedsStep = false;
         HasLogits = true;
@@ -153,7 +162,7 @@ internal sealed class EngineJob
         var usage = new EngineUsage(PromptTokens.Length, Generated,
             Stopwatch.GetElapsedTime(_enqueuedAt, admitted),
             Stopwatch.GetElapsedTime(admitted, promptDone),
-            Stopwatch.GetElapsedTime(promptDone, now));
+            Stopwatch.GetElapsedTime(promptDone, now)) { CachedPromptTokens = CachedPromptTokens };
         _updates.Writer.TryWrite(new EngineUpdate(-1, tail) { FinishReason = reason, Usage = usage });
         _updates.Writer.TryComplete();
         Registration.Unregister();

@@ -8,6 +8,9 @@ namespace Basalt.Inference.Engine;
 /// <param name="GenerationTime">Time from the end of the prompt to the last token.</param>
 public sealed record EngineUsage(int PromptTokens, int CompletionTokens, TimeSpan QueueTime, TimeSpan PromptTime, TimeSpan GenerationTime)
 {
+    /// <summary>Prompt tokens (of <see cref="PromptTokens"/>) taken from a cached sequence rather than run through the model.</summary>
+    public int CachedPromptTokens { get; init; }
+
     /// <summary>Prompt plus completion tokens.</summary>
     public int TotalTokens => PromptTokens + CompletionTokens;
 }

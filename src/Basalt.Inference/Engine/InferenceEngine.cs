@@ -23,12 +23,12 @@ public sealed class InferenceEngine : IDisposable
     private readonly int _contextLength;
     private readonly Channel<EngineJob> _queue;
     private readonly List<EngineJob> _active = [];
-    private readonly Stack<Sequence> _freeSequences = new();
+    private readonly List<Sequence> _idle = []; // sequences of finished requests, least recently used first; their tokens stay cached for reuse
     private readonly Stack<float[]> _freeLogits = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _loop;
     private int _queueDepth, _activeCount, _disposed;
-    private long _submitted, _rejected, _completed, _cancelled, _failed, _promptTokens, _generatedTokens, _steps;
+    private long _submitted, _rejected, _completed, _cancelled, _failed, _promptTokens, _cachedPromptTokens, _generatedTokens, _steps;
 
     /// <summary>Starts the loop thread over <paramref name="model"/>, which the engine uses but does not own.</summary>
     public InferenceEngine(TransformerModel model, EngineOptions? options = null)
@@ -70,7 +70,8 @@ public sealed class InferenceEngine : IDisposable
     /// <summary>Running totals since the engine started.</summary>
     public EngineCounters Counters => new(Interlocked.Read(ref _submitted), Interlocked.Read(ref _rejected),
         Interlocked.Read(ref _completed), Interlocked.Read(ref _cancelled), Interlocked.Read(ref _failed),
-        Interlocked.Read(ref _promptTokens), Interlocked.Read(ref _generatedTokens), Interlocked.Read(ref _steps));
+        Interlocked.Read(ref _promptTokens), Interlocked.Read(ref _generatedTokens), Interlocked.Read(ref _steps),
+        Interlocked.Read(ref _cachedPromptTokens));
 
     /// <summary>
     /// Queues <paramref name="request"/> and returns the channel its updates arrive on; the last update
@@ -193,8 +194,10 @@ public sealed class InferenceEngine : IDisposable
             {
                 if (job.PromptTokens.Length + 1 > _contextLength)
                     throw new ContextOverflowException(job.PromptTokens.Length + 1, _contextLength);
-                job.Begin(RentSequence(), RentLogits(), _model.Tokenizer);
+                var (sequence, cached) = TakeSequence(job.PromptTokens);
+                job.Begin(sequence, cached, RentLogits(), _model.Tokenizer);
                 Interlocked.Add(ref _promptTokens, job.PromptTokens.Length);
+                Interlocked.Add(ref _cachedPromptTokens, cached);
             }
             catch (Exception e)
             {
@@ -228,10 +231,7 @@ public sealed class InferenceEngine : IDisposable
         }
         if (_work.Count > 0)
         {
-            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             RunWork();
-            int tot = 0; foreach (var w in _work) tot += w.Count;
-            Console.Error.WriteLine($"STEP dec={decoding} tok={tot} ms={System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds:F1} at={System.Diagnostics.Stopwatch.GetTimestamp()/10000 % 1000000}");
             Interlocked.Increment(ref _steps);
         }
         int maxTokensDefault = _contextLength;
@@ -329,14 +329,53 @@ public sealed class InferenceEngine : IDisposable
         Volatile.Write(ref _activeCount, _active.Count);
         if (job.ReleaseSequence() is { } sequence)
         {
-            sequence.Reset();
-            _freeSequences.Push(sequence);
+            _idle.Add(sequence); // most recently used last, its tokens kept for a later request that starts the same way
             _freeLogits.Push(job.Logits);
         }
     }
 
-    private Sequence RentSequence() =>
-        _freeSequences.TryPop(out var s) ? s : new Sequence(_forward, _contextLength, _options.F16Cache);
+    /// <summary>
+    /// A sequence for a new request, and how many of its prompt tokens are already in it. The longest cached run of
+    /// tokens that starts the prompt is reused: a finished request's sequence is taken over as it is (a chat's next
+    /// turn, which repeats the conversation so far); a running one's is copied (requests that share a system
+    /// prompt). The last prompt token always goes through the model, for the logits of the first new token. Reuse
+    /// changes no result: every token's keys and values are computed the same way whatever batch they were in.
+    /// </summary>
+    private (Sequence Sequence, int Cached) TakeSequence(int[] prompt)
+    {
+        int limit = prompt.Length - 1;
+        Sequence? best = null;
+        int bestLength = 0;
+        bool bestIdle = false;
+        foreach (var idle in _idle)
+        {
+            int length = Math.Min(idle.Tokens.CommonPrefixLength(prompt), limit);
+            if (length > bestLength || (length == bestLength && bestIdle)) (best, bestLength, bestIdle) = (idle, length, true);
+        }
+        foreach (var job in _active)
+        {
+            if (job.Sequence is not { } running) continue;
+            int length = Math.Min(running.Tokens.CommonPrefixLength(prompt), limit);
+            if (length > bestLength) (best, bestLength, bestIdle) = (running, length, false);
+        }
+        if (bestIdle && bestLength > 0)
+        {
+            _idle.Remove(best!);
+            best!.Truncate(bestLength);
+            return (best, bestLength);
+        }
+        Sequence target;
+        if (_idle.Count > 0)
+        {
+            target = _idle[0]; // least recently used
+            _idle.RemoveAt(0);
+        }
+        else target = new Sequence(_forward, _contextLength, _options.F16Cache);
+        target.Reset();
+        if (best is not null && bestLength > 0) target.CopyPrefixFrom(best, bestLength);
+        else bestLength = 0;
+        return (target, bestLength);
+    }
 
     private float[] RentLogits() => _freeLogits.TryPop(out var l) ? l : new float[_model.Config.VocabSize];
 }

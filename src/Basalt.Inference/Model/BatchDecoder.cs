@@ -53,7 +53,7 @@ public static class BatchDecoder
             for (int i = 0; i < n; i++)
             {
                 var row = all.Slice(i * vocab, vocab);
-                sequences[done + i].Advance(row);
+                sequences[done + i].Advance(tokens[done + i], row);
                 row.CopyTo(logits[done + i]);
             }
             done += n;

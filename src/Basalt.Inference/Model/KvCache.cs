@@ -58,6 +58,31 @@ public sealed class KvCache
         }
     }
 
+    /// <summary>Copies the keys and values of positions [0, <paramref name="count"/>) of every layer from <paramref name="source"/>, and makes that the length.</summary>
+    public void CopyFrom(KvCache source, int count)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.UsesF16 != UsesF16 || source._kvDim != _kvDim || (_k16 ?? (Array[])_k32!).Length != (source._k16 ?? (Array[])source._k32!).Length)
+            throw new ArgumentException("The caches differ in type or shape.", nameof(source));
+        if (count < 0 || count > source.Length || count > Capacity)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"The source holds {source.Length} positions and this cache room for {Capacity}.");
+        int size = count * _kvDim;
+        for (int l = 0; l < (_k16?.Length ?? _k32!.Length); l++)
+        {
+            if (UsesF16)
+            {
+                Array.Copy(source._k16![l], _k16![l], size);
+                Array.Copy(source._v16![l], _v16![l], size);
+            }
+            else
+            {
+                Array.Copy(source._k32![l], _k32![l], size);
+                Array.Copy(source._v32![l], _v32![l], size);
+            }
+        }
+        Length = count;
+    }
+
     /// <summary>Reads <c>into.Length</c> floats of the key at <paramref name="position"/>, starting at element <paramref name="offset"/>.</summary>
     public void ReadKey(int layer, int position, int offset, Span<float> into) => Read(_k16, _k32, layer, position, offset, into);
 

@@ -12,6 +12,7 @@ public sealed class Sequence
     private readonly BatchForward _forward;
     private readonly KvCache _cache;
     private readonly float[] _logits;
+    private readonly int[] _tokens; // the token at each cached position
     private readonly int _vocab;
     private BatchEntry[] _entries = [];
 
@@ -35,6 +36,7 @@ public sealed class Sequence
         _cache = new KvCache(c, n, f16Cache);
         _vocab = c.VocabSize;
         _logits = new float[_vocab];
+        _tokens = new int[n];
     }
 
     /// <summary>The forward pass this sequence runs on.</summary>
@@ -51,6 +53,22 @@ public sealed class Sequence
 
     /// <summary>The logits after the last processed token.</summary>
     public ReadOnlySpan<float> Logits => _logits;
+
+    /// <summary>The tokens in the cache, in position order.</summary>
+    public ReadOnlySpan<int> Tokens => _tokens.AsSpan(0, _cache.Length);
+
+    /// <summary>
+    /// Makes this sequence hold the first <paramref name="count"/> tokens of <paramref name="source"/> (same model, same
+    /// cache type): their keys and values are copied, so the tokens need not go through the model again.
+    /// </summary>
+    public void CopyPrefixFrom(Sequence source, int count)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (count < 0 || count > source.Length || count > Capacity)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"The source holds {source.Length} tokens and this sequence room for {Capacity}.");
+        _cache.CopyFrom(source._cache, count);
+        source._tokens.AsSpan(0, count).CopyTo(_tokens);
+    }
 
     /// <summary>Forgets every token (the cache is reused).</summary>
     public void Reset() => _cache.Length = 0;
@@ -81,6 +99,7 @@ public sealed class Sequence
             var logits = _forward.Forward(entries.AsSpan(0, n));
             if (everyToken) logits.CopyTo(allLogits.Slice(done * _vocab, n * _vocab));
             if (done + n == tokens.Length) logits[^_vocab..].CopyTo(_logits);
+            tokens.Slice(done, n).CopyTo(_tokens.AsSpan(_cache.Length));
             _cache.Length += n;
             done += n;
         }
@@ -88,18 +107,19 @@ public sealed class Sequence
         return _logits;
     }
 
-    /// <summary>Records that a batch computed elsewhere (<see cref="BatchDecoder"/>) appended one token with these logits.</summary>
-    internal void Advance(ReadOnlySpan<float> logits) => Extend(1, logits);
+    /// <summary>Records that a batch computed elsewhere (<see cref="BatchDecoder"/>) appended <paramref name="token"/> with these logits.</summary>
+    internal void Advance(int token, ReadOnlySpan<float> logits) => Extend([token], logits);
 
     /// <summary>
-    /// Records that a batch computed elsewhere stored <paramref name="count"/> more tokens in the cache; the logits
-    /// after the last, when given, become <see cref="Logits"/>.
+    /// Records that a batch computed elsewhere stored <paramref name="tokens"/> in the cache at the next positions; the
+    /// logits after the last, when given, become <see cref="Logits"/>.
     /// </summary>
-    internal void Extend(int count, ReadOnlySpan<float> logits)
+    internal void Extend(ReadOnlySpan<int> tokens, ReadOnlySpan<float> logits)
     {
-        if (count < 0 || _cache.Length + count > _cache.Capacity)
-            throw new ArgumentOutOfRangeException(nameof(count), $"{count} more tokens do not fit: {_cache.Length} of {_cache.Capacity} used.");
-        _cache.Length += count;
+        if (_cache.Length + tokens.Length > _cache.Capacity)
+            throw new ArgumentOutOfRangeException(nameof(tokens), $"{tokens.Length} more tokens do not fit: {_cache.Length} of {_cache.Capacity} used.");
+        tokens.CopyTo(_tokens.AsSpan(_cache.Length));
+        _cache.Length += tokens.Length;
         if (!logits.IsEmpty) logits.CopyTo(_logits);
     }
 }

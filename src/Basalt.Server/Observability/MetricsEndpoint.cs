@@ -41,7 +41,9 @@ internal static class MetricsEndpoint
         })
             text.Append("basalt_engine_requests_total{outcome=\"").Append(outcome).Append("\"} ").Append(value).Append('\n');
         Header(text, "basalt_decode_steps_total", "counter", "Batched decode steps run by loaded engines.");
-        text.Append("basalt_decode_steps_total ").Append(engines.Sum(e => e.Engine.Counters.DecodeSteps)).Append('\n');
+        text.Append("basalt_decode_steps_total ").Append(counters.Sum(c => c.DecodeSteps)).Append('\n');
+        Header(text, "basalt_prompt_tokens_cached_total", "counter", "Prompt tokens found already computed in a cached sequence (a shared prefix) and not run again, by loaded engines.");
+        text.Append("basalt_prompt_tokens_cached_total ").Append(counters.Sum(c => c.CachedPromptTokens)).Append('\n');
 
         var entries = registry.Entries;
         Header(text, "basalt_model_loaded", "gauge", "1 while the model is in memory.");

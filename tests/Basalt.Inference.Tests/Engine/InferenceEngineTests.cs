@@ -72,6 +72,72 @@ public sealed class InferenceEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task AFinishedConversationIsContinuedFromItsCachedTokens()
+    {
+        using var engine = new InferenceEngine(_model, new EngineOptions { ContextLength = 256 });
+        var first = new EngineRequest { Prompt = "Once upon a time", Sampling = Greedy, MaxTokens = 12, LogProbs = true };
+        var (tokens1, _, final1) = await Collect(engine, first);
+        Assert.Equal(0, final1.Usage!.CachedPromptTokens);
+        int[] prompt1 = _model.Tokenizer.Encode("Once upon a time", true, false);
+
+        // The same prompt again: all but its last token come from the cache, and nothing changes.
+        var (again, _, finalAgain) = await Collect(engine, first);
+        Assert.Equal(prompt1.Length - 1, finalAgain.Usage!.CachedPromptTokens);
+        Assert.Equal(tokens1, again);
+
+        // The next turn repeats the conversation: prompt, answer (all but the last sampled token went through the
+        // model) and more. It starts from there and answers exactly as a fresh engine does.
+        int[] more = _model.Tokenizer.Encode(" Then the dog", false, false);
+        int[] prompt2 = [.. prompt1, .. tokens1, .. more];
+        var next = new EngineRequest { PromptTokens = prompt2, Sampling = Greedy, MaxTokens = 16, LogProbs = true };
+        var reused = await Logged(engine, next);
+        Assert.Equal(prompt1.Length + tokens1.Count - 1, reused.Final.Usage!.CachedPromptTokens);
+        using var fresh = new InferenceEngine(_model, new EngineOptions { ContextLength = 256 });
+        var expected = await Logged(fresh, next);
+        Assert.Equal(0, expected.Final.Usage!.CachedPromptTokens);
+        Assert.Equal(expected.Tokens, reused.Tokens);
+        Assert.Equal(expected.LogProbs, reused.LogProbs); // bit for bit
+        Assert.Equal(prompt1.Length - 1 + prompt1.Length + tokens1.Count - 1, engine.Counters.CachedPromptTokens);
+    }
+
+    [Fact]
+    public async Task ARunningRequestSharesItsPromptWithANewOne()
+    {
+        using var engine = new InferenceEngine(_model, new EngineOptions { ContextLength = 256 });
+        int[] system = _model.Tokenizer.Encode("Once upon a time there was a little girl who liked to play.", true, false);
+        int[] question = _model.Tokenizer.Encode(" One day", false, false);
+        var long1 = new EngineRequest { PromptTokens = system, Sampling = Greedy, MaxTokens = 200 };
+        var updates = engine.Submit(long1, Timeout);
+        Assert.True(await updates.WaitToReadAsync(Timeout)); // its prompt is in the cache once its first token is out
+        var second = new EngineRequest { PromptTokens = [.. system, .. question], Sampling = Greedy, MaxTokens = 20, LogProbs = true };
+        var shared = await Logged(engine, second);
+        Assert.True(shared.Final.Usage!.CachedPromptTokens >= system.Length, $"{shared.Final.Usage.CachedPromptTokens} cached");
+        using var fresh = new InferenceEngine(_model, new EngineOptions { ContextLength = 256 });
+        var expected = await Logged(fresh, second);
+        Assert.Equal(expected.Tokens, shared.Tokens);
+        Assert.Equal(expected.LogProbs, shared.LogProbs);
+        await foreach (var _ in updates.ReadAllAsync(Timeout)) { }
+        Assert.Equal(0, engine.ActiveSequences);
+    }
+
+    private static async Task<(List<int> Tokens, List<float> LogProbs, EngineUpdate Final)> Logged(InferenceEngine engine, EngineRequest request)
+    {
+        var tokens = new List<int>();
+        var logProbs = new List<float>();
+        EngineUpdate? final = null;
+        await foreach (var u in engine.GenerateAsync(request, Timeout))
+        {
+            if (u.IsFinal) final = u;
+            else
+            {
+                tokens.Add(u.TokenId);
+                logProbs.Add(u.LogProb!.Value.LogProb);
+            }
+        }
+        return (tokens, logProbs, final ?? throw new InvalidOperationException("No final update."));
+    }
+
+    [Fact]
     public async Task LongPromptsGoThroughInChunksBesideDecodingStreams()
     {
         // With five tokens a step, the long prompt takes many steps, each shared with the streams already decoding.

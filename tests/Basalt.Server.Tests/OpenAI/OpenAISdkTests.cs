@@ -54,6 +54,19 @@ public sealed class OpenAISdkTests(ServerFixture fixture) : IClassFixture<Server
     }
 
     [Fact]
+    public async Task ARepeatedPromptIsServedFromTheCacheWithTheSameAnswer()
+    {
+        var client = Chat();
+        ChatMessage[] question = [new SystemChatMessage("You tell short stories about a cat called Tom."), new UserChatMessage("Tom found a box")];
+        var first = (await client.CompleteChatAsync(question, Greedy(16), Ct)).Value;
+        var second = (await client.CompleteChatAsync(question, Greedy(16), Ct)).Value;
+        Assert.Equal(first.Content[0].Text, second.Content[0].Text);
+        Assert.Equal(first.Usage.InputTokenCount, second.Usage.InputTokenCount);
+        // All but the last prompt token, which goes through the model for the first answer token's logits.
+        Assert.Equal(second.Usage.InputTokenCount - 1, second.Usage.InputTokenDetails.CachedTokenCount);
+    }
+
+    [Fact]
     public async Task StopSequenceEndsWithStop()
     {
         var expected = Reference.Greedy(Reference.ChatPrompt("Once upon a time"), 64);

@@ -52,17 +52,18 @@ internal static class ChatCompletionsEndpoint
     private static async Task RespondAsync(HttpContext context, GenerationRun run, string id, long created, string model, Tokenizer tokenizer, bool logProbs)
     {
         var choices = new List<ChatChoice>();
-        int promptTokens = 0, completionTokens = 0;
+        int promptTokens = 0, completionTokens = 0, cachedTokens = 0;
         for (int i = 0; i < run.Count; i++)
         {
             var r = await run.CollectAsync(i, context.RequestAborted);
             promptTokens = r.Usage.PromptTokens;
+            cachedTokens = r.Usage.CachedPromptTokens;
             completionTokens += r.Usage.CompletionTokens;
             choices.Add(new ChatChoice(i, new ChatResponseMessage("assistant", r.Text),
                 logProbs ? new ChatLogProbs([.. r.Tokens.Select(t => LogProb(tokenizer, t))]) : null,
                 GenerationRun.FinishText(r.FinishReason)));
         }
-        var response = new ChatCompletionResponse(id, created, model, choices, OpenAIUsage.Of(promptTokens, completionTokens));
+        var response = new ChatCompletionResponse(id, created, model, choices, OpenAIUsage.Of(promptTokens, completionTokens, cachedTokens));
         await context.Response.WriteAsJsonAsync(response, ServerJson.Options, context.RequestAborted);
     }
 
@@ -70,7 +71,7 @@ internal static class ChatCompletionsEndpoint
         bool logProbs, bool includeUsage)
     {
         await ServerSentEvents.StartAsync(context.Response);
-        int promptTokens = 0, completionTokens = 0;
+        int promptTokens = 0, completionTokens = 0, cachedTokens = 0;
         for (int i = 0; i < run.Count; i++)
         {
             await ServerSentEvents.WriteAsync(context.Response, Chunk(id, created, model, new ChatChunkChoice(i, new ChatDelta("assistant", ""), null, null)));
@@ -79,6 +80,7 @@ internal static class ChatCompletionsEndpoint
                 if (u.IsFinal)
                 {
                     promptTokens = u.Usage!.PromptTokens;
+                    cachedTokens = u.Usage.CachedPromptTokens;
                     completionTokens += u.Usage.CompletionTokens;
                     if (u.Text.Length > 0)
                         await ServerSentEvents.WriteAsync(context.Response, Chunk(id, created, model, new ChatChunkChoice(i, new ChatDelta(null, u.Text), null, null)));
@@ -91,7 +93,7 @@ internal static class ChatCompletionsEndpoint
             }
         }
         if (includeUsage)
-            await ServerSentEvents.WriteAsync(context.Response, new ChatCompletionChunk(id, created, model, [], OpenAIUsage.Of(promptTokens, completionTokens)));
+            await ServerSentEvents.WriteAsync(context.Response, new ChatCompletionChunk(id, created, model, [], OpenAIUsage.Of(promptTokens, completionTokens, cachedTokens)));
         await ServerSentEvents.DoneAsync(context.Response);
     }
 

@@ -52,7 +52,7 @@ internal static class CompletionsEndpoint
         if (body.Stream == true)
         {
             await ServerSentEvents.StartAsync(context.Response);
-            int promptTokens = 0, completionTokens = 0;
+            int promptTokens = 0, completionTokens = 0, cachedTokens = 0;
             for (int i = 0; i < run.Count; i++)
             {
                 if (body.Echo == true)
@@ -61,7 +61,7 @@ internal static class CompletionsEndpoint
                 {
                     if (u.IsFinal)
                     {
-                        if (i % n == 0) promptTokens += u.Usage!.PromptTokens;
+                        if (i % n == 0) (promptTokens, cachedTokens) = (promptTokens + u.Usage!.PromptTokens, cachedTokens + u.Usage.CachedPromptTokens);
                         completionTokens += u.Usage!.CompletionTokens;
                     }
                     var lp = wantLogProbs && !u.IsFinal ? LogProbs(tokenizer, [u], 0) : null;
@@ -70,22 +70,22 @@ internal static class CompletionsEndpoint
                 }
             }
             if (body.StreamOptions?.IncludeUsage == true)
-                await ServerSentEvents.WriteAsync(context.Response, new CompletionResponse(id, created, lease.Name, [], OpenAIUsage.Of(promptTokens, completionTokens)));
+                await ServerSentEvents.WriteAsync(context.Response, new CompletionResponse(id, created, lease.Name, [], OpenAIUsage.Of(promptTokens, completionTokens, cachedTokens)));
             await ServerSentEvents.DoneAsync(context.Response);
             return;
         }
 
         var choices = new List<CompletionChoice>();
-        int prompt = 0, completion = 0;
+        int prompt = 0, completion = 0, cached = 0;
         for (int i = 0; i < run.Count; i++)
         {
             var r = await run.CollectAsync(i, context.RequestAborted);
-            if (i % n == 0) prompt += r.Usage.PromptTokens;
+            if (i % n == 0) (prompt, cached) = (prompt + r.Usage.PromptTokens, cached + r.Usage.CachedPromptTokens);
             completion += r.Usage.CompletionTokens;
             string echo = Echo(i);
             choices.Add(new CompletionChoice(echo + r.Text, i, wantLogProbs ? LogProbs(tokenizer, r.Tokens, echo.Length) : null, GenerationRun.FinishText(r.FinishReason)));
         }
-        await context.Response.WriteAsJsonAsync(new CompletionResponse(id, created, lease.Name, choices, OpenAIUsage.Of(prompt, completion)),
+        await context.Response.WriteAsJsonAsync(new CompletionResponse(id, created, lease.Name, choices, OpenAIUsage.Of(prompt, completion, cached)),
             ServerJson.Options, context.RequestAborted);
     }
 

@@ -26,6 +26,7 @@ internal sealed class MatMulJob : IParallelJob
     private readonly int[] _owner = new int[MaxParts];     // an earlier part whose prepared input a part shares, or -1
     private int _parts, _n;
     private long _rowsTimesN;
+    private readonly StealingRanges _split = new();
     private int _totalGroups; // row groups of all the parts when every part is packed, else 0
 
     public MatMulJob(int maxBatch, int maxCols)
@@ -98,8 +99,16 @@ internal sealed class MatMulJob : IParallelJob
     public void Multiply(WorkerPool? pool)
     {
         // Below this much work, waking the workers costs more than it saves.
-        if (pool is null || pool.ThreadCount == 1 || _rowsTimesN < 64) Execute(0, 1);
-        else pool.Run(this);
+        if (pool is null || pool.ThreadCount == 1 || _rowsTimesN < 64)
+        {
+            _split.Reset(_totalGroups, 1);
+            Execute(0, 1);
+        }
+        else
+        {
+            _split.Reset(_totalGroups, pool.ThreadCount);
+            pool.Run(this);
+        }
         Array.Clear(_w);
         Array.Clear(_y);
     }
@@ -122,14 +131,18 @@ internal sealed class MatMulJob : IParallelJob
     {
         if (_totalGroups > 0)
         {
-            // Whole sixteen-row groups per thread, over the groups of all the parts in turn.
-            var (g0, g1) = WorkerPool.Share(_totalGroups, thread, threadCount);
-            for (int j = 0, first = 0; j < _parts && first < g1; j++)
+            // Sixteen-row groups over the groups of all the parts in turn: each thread its own run first, then
+            // whatever another has left (see StealingRanges).
+            int chunk = Math.Clamp(_totalGroups / (16 * threadCount), 1, 8);
+            while (_split.TryTake(thread, chunk, out int g0, out int g1))
             {
-                var w = _w[j]!;
-                int groups = w.Packed!.Groups, s = Math.Max(g0, first) - first, e = Math.Min(g1, first + groups) - first;
-                if (s < e) w.MultiplyPacked(_xq.AsSpan(_inputAt[j]), _inputStride[j], _n, s, e, _y[j], w.Rows);
-                first += groups;
+                for (int j = 0, first = 0; j < _parts && first < g1; j++)
+                {
+                    var w = _w[j]!;
+                    int groups = w.Packed!.Groups, s = Math.Max(g0, first) - first, e = Math.Min(g1, first + groups) - first;
+                    if (s < e) w.MultiplyPacked(_xq.AsSpan(_inputAt[j]), _inputStride[j], _n, s, e, _y[j], w.Rows);
+                    first += groups;
+                }
             }
             return;
         }

@@ -10,6 +10,11 @@ public sealed class WorkerPool : IDisposable
     // About the time of one small matrix-vector product; beyond that blocking costs less than spinning.
     private const int SpinIterations = 2000;
 
+    // Before those yielding spins, a few microseconds of pause-only spinning: most waits inside a forward pass (a
+    // worker a little behind, the next product right after a short per-token step) end within that, and a yield is a
+    // system call, which costs microseconds of its own on a virtual machine.
+    private const int PauseSpins = 64;
+
     private readonly Thread[] _workers;
     private readonly SemaphoreSlim[] _start;   // one per worker, released once per job, so no worker can take another's turn
     private readonly ManualResetEventSlim _done = new(false);
@@ -66,6 +71,7 @@ public sealed class WorkerPool : IDisposable
 
     private void WaitForWorkers()
     {
+        for (int i = 0; i < PauseSpins && Volatile.Read(ref _pending) > 0; i++) Thread.SpinWait(20);
         var spinner = new SpinWait();
         for (int i = 0; i < SpinIterations && Volatile.Read(ref _pending) > 0; i++) spinner.SpinOnce(sleep1Threshold: -1);
         if (Volatile.Read(ref _pending) > 0) _done.Wait();
@@ -94,6 +100,7 @@ public sealed class WorkerPool : IDisposable
 
     private void SpinForWork(long seen)
     {
+        for (int i = 0; i < PauseSpins && Interlocked.Read(ref _generation) == seen && !_disposed; i++) Thread.SpinWait(20);
         var spinner = new SpinWait();
         for (int i = 0; i < SpinIterations && Interlocked.Read(ref _generation) == seen && !_disposed; i++)
             spinner.SpinOnce(sleep1Threshold: -1);

@@ -69,6 +69,15 @@ internal sealed class EngineJob
     /// <summary>Prompt tokens found already computed when the job started.</summary>
     public int CachedPromptTokens { get; private set; }
 
+    /// <summary>
+    /// An earlier job still working through a prompt that starts like this one's: this job waits for it to have
+    /// <see cref="FollowLength"/> tokens cached and copies them, rather than computing the same tokens alongside it.
+    /// </summary>
+    public EngineJob? Leader { get; set; }
+
+    /// <summary>Prompt tokens this job expects to copy from its <see cref="Leader"/>.</summary>
+    public int FollowLength { get; set; }
+
     /// <summary>Prompt tokens already in the sequence's cache.</summary>
     public int PromptDone { get; private set; }
 
@@ -93,6 +102,15 @@ internal sealed class EngineJob
         Logits = logits;
         _detokenizer = new StreamingDetokenizer(tokenizer);
         foreach (int t in PromptTokens) Sampler.Accept(t);
+    }
+
+    /// <summary>Records that the sequence now holds <paramref name="count"/> prompt tokens copied from another (more than before).</summary>
+    public void PromptCopied(int count)
+    {
+        if (count <= PromptDone || count >= PromptTokens.Length || Sequence!.Length != count)
+            throw new ArgumentOutOfRangeException(nameof(count), count, "A copied prefix must extend the cached prompt, stop before its last token and be what the sequence holds.");
+        CachedPromptTokens += count - PromptDone;
+        PromptDone = count;
     }
 
     /// <summary>Records that <paramref name="count"/> more prompt tokens went into the cache; with the last, their logits.</summary>

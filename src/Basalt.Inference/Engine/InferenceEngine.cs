@@ -198,6 +198,7 @@ public sealed class InferenceEngine : IDisposable
                 job.Begin(sequence, cached, RentLogits(), _model.Tokenizer);
                 Interlocked.Add(ref _promptTokens, job.PromptTokens.Length);
                 Interlocked.Add(ref _cachedPromptTokens, cached);
+                FindLeader(job);
             }
             catch (Exception e)
             {
@@ -224,7 +225,7 @@ public sealed class InferenceEngine : IDisposable
         foreach (var job in _active)
         {
             if (budget == 0) break;
-            if (!job.Prefilling) continue;
+            if (!job.Prefilling || !CaughtUp(job)) continue;
             int take = Math.Min(budget, job.PromptTokens.Length - job.PromptDone);
             _work.Add(new WorkItem(job, job.PromptDone, take));
             budget -= take;
@@ -243,6 +244,43 @@ public sealed class InferenceEngine : IDisposable
             Interlocked.Add(ref _generatedTokens, job.Generated - before);
             if (finish is { } reason) End(job, reason);
         }
+    }
+
+    /// <summary>
+    /// Makes <paramref name="job"/> wait for an earlier job whose prompt, still being processed, shares more of its
+    /// start than any cache holds now (a burst of requests with one system prompt): the shared tokens are then
+    /// computed once and copied, instead of once per request in the same steps.
+    /// </summary>
+    private void FindLeader(EngineJob job)
+    {
+        int best = job.PromptDone, limit = job.PromptTokens.Length - 1;
+        foreach (var other in _active)
+        {
+            if (other == job || !other.Prefilling) continue;
+            int shared = Math.Min(other.PromptTokens.AsSpan().CommonPrefixLength(job.PromptTokens), limit);
+            if (shared > best) (job.Leader, job.FollowLength, best) = (other, shared, shared);
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="job"/> can take prompt tokens this step: it follows no one, or its leader has computed
+    /// the shared tokens (which are copied now) or has stopped (then it copies what there is and goes on alone).
+    /// </summary>
+    private bool CaughtUp(EngineJob job)
+    {
+        if (job.Leader is not { } leader) return true;
+        var source = leader.Sequence;
+        bool leaderOn = source is not null && leader.Prefilling && source.Length < job.FollowLength;
+        if (leaderOn) return false;
+        job.Leader = null;
+        if (source is null) return true;
+        int shared = Math.Min(source.Tokens.CommonPrefixLength(job.PromptTokens), job.FollowLength);
+        if (shared <= job.PromptDone) return true;
+        job.Sequence!.Truncate(0);
+        job.Sequence.CopyPrefixFrom(source, shared);
+        Interlocked.Add(ref _cachedPromptTokens, shared - job.PromptDone);
+        job.PromptCopied(shared);
+        return true;
     }
 
     /// <summary>A run of tokens of one job in a step: its pending token (decoding) or prompt tokens [start, start + count).</summary>

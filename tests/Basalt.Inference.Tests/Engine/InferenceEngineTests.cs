@@ -120,6 +120,37 @@ public sealed class InferenceEngineTests : IDisposable
         Assert.Equal(0, engine.ActiveSequences);
     }
 
+    [Fact]
+    public async Task ABurstWithOneSystemPromptComputesItOnce()
+    {
+        // The shared start is longer than a step takes, so the first request is still working through it when the
+        // others arrive: they wait for it and copy, rather than computing the same tokens beside it.
+        int[] system = _model.Tokenizer.Encode(string.Join(" ", Enumerable.Repeat("Once upon a time there was a little girl who liked to play.", 3)), true, false);
+        string[] questions = [" One day", " The dog", " Then she", " Mom said", " A bird"];
+        var requests = questions.Select(q => new EngineRequest
+        {
+            PromptTokens = [.. system, .. _model.Tokenizer.Encode(q, false, false)], Sampling = Greedy, MaxTokens = 12, LogProbs = true,
+        }).ToArray();
+        var options = new EngineOptions { ContextLength = 256, StepTokens = 8, MinPromptTokensPerStep = 8 };
+        var expected = new List<(List<int> Tokens, List<float> LogProbs, EngineUpdate Final)>();
+        foreach (var r in requests)
+        {
+            using var alone = new InferenceEngine(_model, options);
+            expected.Add(await Logged(alone, r));
+        }
+        using var engine = new InferenceEngine(_model, options);
+        var results = await Task.WhenAll(requests.Select(r => Logged(engine, r)));
+        for (int i = 0; i < requests.Length; i++)
+        {
+            Assert.Equal(expected[i].Tokens, results[i].Tokens);
+            Assert.Equal(expected[i].LogProbs, results[i].LogProbs);
+        }
+        var cached = results.Select(r => r.Final.Usage!.CachedPromptTokens).Order().ToArray();
+        Assert.True(cached.Skip(1).All(c => c >= system.Length), $"cached: {string.Join(", ", cached)} of {system.Length} shared");
+        Assert.Equal(cached.Sum(), engine.Counters.CachedPromptTokens);
+        Assert.Equal(0, engine.ActiveSequences);
+    }
+
     private static async Task<(List<int> Tokens, List<float> LogProbs, EngineUpdate Final)> Logged(InferenceEngine engine, EngineRequest request)
     {
         var tokens = new List<int>();

@@ -113,7 +113,23 @@ public abstract unsafe class PackedMatrix : IDisposable
             throw new ArgumentException($"{count} inputs of {InputBytes} bytes, {inputStride} apart, do not fit in {inputs.Length} bytes.", nameof(inputs));
         if (yStride < GroupRows * groupEnd || (long)(count - 1) * yStride + GroupRows * groupEnd > y.Length)
             throw new ArgumentException($"y holds {y.Length} floats, too few for {count} outputs {yStride} apart.", nameof(y));
+        // A tail of six or seven inputs costs less as one eight-input pass than as 4 + 1 + 1 (+ 1), and a tail of
+        // three as one four-input pass: the wider kernels unpack each weight block once for all their inputs. With
+        // enough inputs before the tail, the wide pass ends at the last input and recomputes one or two already done
+        // (every output is computed the same way whatever the pass, so they come out the same bits); with fewer, the
+        // tail is copied into a padded scratch batch.
+        int full = count / 8 * 8, tail = count - full;
+        int wide = tail >= 6 ? 8 : tail == 3 ? 4 : 0;
+        byte[]? padded = null;
+        if (wide > 0 && count < wide)
+        {
+            padded = t_paddedInputs is { } buffer && buffer.Length >= wide * inputStride ? buffer : t_paddedInputs = new byte[wide * inputStride];
+            for (int k = 0; k < wide; k++)
+                inputs.Slice(Math.Min(k, count - 1) * inputStride, InputBytes).CopyTo(padded.AsSpan(k * inputStride));
+        }
+        float* scratch = stackalloc float[8 * GroupRows];
         fixed (byte* x = inputs)
+        fixed (byte* xPadded = padded)
         fixed (float* yp = y)
         {
             for (int g = groupStart; g < groupEnd; g++)
@@ -121,15 +137,33 @@ public abstract unsafe class PackedMatrix : IDisposable
                 byte* group = _data + g * GroupBytes;
                 float* yg = yp + g * GroupRows;
                 int i = 0;
-                for (; i + 8 <= count; i += 8)
+                for (; i < full; i += 8)
                     Group8(group, x + (long)i * inputStride, inputStride, yg + (long)i * yStride, yStride);
-                for (; i + 4 <= count; i += 4)
-                    Group4(group, x + (long)i * inputStride, inputStride, yg + (long)i * yStride, yStride);
-                for (; i < count; i++)
-                    Group1(group, x + (long)i * inputStride, yg + (long)i * yStride);
+                if (wide == 0)
+                {
+                    for (; i + 4 <= count; i += 4)
+                        Group4(group, x + (long)i * inputStride, inputStride, yg + (long)i * yStride, yStride);
+                    for (; i < count; i++)
+                        Group1(group, x + (long)i * inputStride, yg + (long)i * yStride);
+                }
+                else if (padded is null)
+                {
+                    int start = count - wide;
+                    if (wide == 8) Group8(group, x + (long)start * inputStride, inputStride, yg + (long)start * yStride, yStride);
+                    else Group4(group, x + (long)start * inputStride, inputStride, yg + (long)start * yStride, yStride);
+                }
+                else
+                {
+                    if (wide == 8) Group8(group, xPadded, inputStride, scratch, GroupRows);
+                    else Group4(group, xPadded, inputStride, scratch, GroupRows);
+                    for (int k = 0; k < count; k++)
+                        new ReadOnlySpan<float>(scratch + k * GroupRows, GroupRows).CopyTo(new Span<float>(yg + (long)k * yStride, GroupRows));
+                }
             }
         }
     }
+
+    [ThreadStatic] private static byte[]? t_paddedInputs;
 
     /// <summary>
     /// Bytes past the current position that the one-input kernels prefetch (read once into a local at the top of a

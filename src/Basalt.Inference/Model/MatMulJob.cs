@@ -133,7 +133,7 @@ internal sealed class MatMulJob : IParallelJob
         {
             // Sixteen-row groups over the groups of all the parts in turn: each thread its own run first, then
             // whatever another has left (see StealingRanges).
-            int chunk = Math.Clamp(_totalGroups / (16 * threadCount), 1, 8);
+            int chunk = Math.Clamp(_totalGroups / (8 * threadCount), 1, 16);
             while (_split.TryTake(thread, chunk, out int g0, out int g1))
             {
                 for (int j = 0, first = 0; j < _parts && first < g1; j++)

@@ -23,6 +23,10 @@ public sealed class InferenceEngine : IDisposable
     private readonly int _contextLength;
     private readonly Channel<EngineJob> _queue;
     private readonly List<EngineJob> _active = [];
+    private readonly List<EngineJob> _sampling = [];        // the jobs sampling in this step
+    private FinishReason?[] _finish = new FinishReason?[8];  // how each of them ended, if it did
+    private readonly RowsJob _rows = new();
+    private readonly Action<int> _sampleJob;
     private readonly List<Sequence> _idle = []; // sequences of finished requests, least recently used first; their tokens stay cached for reuse
     private readonly Stack<float[]> _freeLogits = new();
     private readonly CancellationTokenSource _stop = new();
@@ -51,6 +55,7 @@ public sealed class InferenceEngine : IDisposable
         // Batches hold a whole step where that is reasonable; bigger steps run as several batches.
         _forward = new BatchForward(model, _options.Runtime, Math.Max(Math.Max(64, _options.MaxActiveSequences), Math.Min(_options.StepTokens, 512)));
         _entries = new BatchEntry[_forward.MaxBatch];
+        _sampleJob = SampleJob;
         _loop = new Thread(Run) { IsBackground = true, Name = "basalt-engine" };
         _loop.Start();
     }
@@ -235,15 +240,25 @@ public sealed class InferenceEngine : IDisposable
             RunWork();
             Interlocked.Increment(ref _steps);
         }
-        int maxTokensDefault = _contextLength;
-        foreach (var job in _active.ToArray())
-        {
-            if (!job.HasLogits) continue;
-            int before = job.Generated;
-            var finish = job.SampleNext(_model.Tokenizer.Vocabulary, job.Request.MaxTokens ?? maxTokensDefault);
-            Interlocked.Add(ref _generatedTokens, job.Generated - before);
-            if (finish is { } reason) End(job, reason);
-        }
+        // Sampling, streaming and the stop checks touch only each job's own state: the jobs are split across the pool
+        // (a sampler over a whole vocabulary is not free); ending a job changes the active list, so that comes after.
+        _sampling.Clear();
+        foreach (var job in _active)
+            if (job.HasLogits) _sampling.Add(job);
+        if (_finish.Length < _sampling.Count) _finish = new FinishReason?[Math.Max(_sampling.Count, 2 * _finish.Length)];
+        _rows.Run(_options.Runtime, _sampling.Count, _sampleJob);
+        for (int i = 0; i < _sampling.Count; i++)
+            if (_finish[i] is { } reason) End(_sampling[i], reason);
+        _sampling.Clear();
+    }
+
+    /// <summary>Samples the next token of the i-th job with fresh logits (any thread).</summary>
+    private void SampleJob(int i)
+    {
+        var job = _sampling[i];
+        int before = job.Generated;
+        _finish[i] = job.SampleNext(_model.Tokenizer.Vocabulary, job.Request.MaxTokens ?? _contextLength);
+        Interlocked.Add(ref _generatedTokens, job.Generated - before);
     }
 
     /// <summary>

@@ -3,9 +3,10 @@ using Basalt.Tensors.Threading;
 namespace Basalt.Inference.Model;
 
 /// <summary>
-/// A per-token step of the forward pass (normalise, rotate, store, convert for the next product) run for every token of
-/// a batch, the tokens split across the pool. Each token's work is the same whichever thread does it, so results do not
-/// depend on the thread count. The steps are delegates made once, so a call allocates nothing.
+/// Work done item by item — a per-token step of the forward pass (normalise, rotate, store, convert for the next
+/// product), the sampling of each sequence of a step — with the items split across the pool. Each item's work is the
+/// same whichever thread does it, so results do not depend on the thread count. The work is a delegate made once, so a
+/// call allocates nothing.
 /// </summary>
 internal sealed class RowsJob : IParallelJob
 {

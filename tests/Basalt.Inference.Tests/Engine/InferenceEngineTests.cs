@@ -54,12 +54,15 @@ public sealed class InferenceEngineTests : IDisposable
         Assert.Equal(FinishReason.Stop, final.FinishReason);
     }
 
-    [Fact]
-    public async Task ConcurrentRequestsAreIndependent()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)] // the forward pass and the sampling of the step's sequences split across two threads
+    public async Task ConcurrentRequestsAreIndependent(int threads)
     {
         string[] prompts = ["Once upon a time", "The little dog", "Tom had a red ball", "One day", "The sun was", "Lily and Ben", "A big bird", "Mom said"];
         var expected = prompts.Select((p, i) => Reference(p, 20 + 3 * i)).ToArray();
-        using var engine = new InferenceEngine(_model, new EngineOptions { ContextLength = 256, MaxActiveSequences = 8 });
+        using var pool = threads > 1 ? new Basalt.Tensors.Threading.WorkerPool(threads) : null;
+        using var engine = new InferenceEngine(_model, new EngineOptions { ContextLength = 256, MaxActiveSequences = 8, Runtime = pool });
         var runs = prompts.Select((p, i) => Collect(engine, new EngineRequest { Prompt = p, Sampling = Greedy, MaxTokens = 20 + 3 * i })).ToArray();
         var results = await Task.WhenAll(runs);
         for (int i = 0; i < prompts.Length; i++)
@@ -166,6 +169,20 @@ public sealed class InferenceEngineTests : IDisposable
             }
         }
         return (tokens, logProbs, final ?? throw new InvalidOperationException("No final update."));
+    }
+
+    [Fact]
+    public async Task SeededSamplingGivesTheSameTokensOnOneAndTwoThreads()
+    {
+        string[] prompts = ["Once upon a time", "The little dog", "One day", "Lily and Ben", "A big bird"];
+        EngineRequest Request(int i) => new() { Prompt = prompts[i], Sampling = new SamplerOptions { Temperature = 0.9f, TopP = 0.95f, Seed = (uint)(11 + i) }, MaxTokens = 24 };
+        using var one = new InferenceEngine(_model, new EngineOptions { ContextLength = 128 });
+        var alone = await Task.WhenAll(prompts.Select((_, i) => Collect(one, Request(i))));
+        using var pool = new Basalt.Tensors.Threading.WorkerPool(2);
+        using var two = new InferenceEngine(_model, new EngineOptions { ContextLength = 128, Runtime = pool });
+        var split = await Task.WhenAll(prompts.Select((_, i) => Collect(two, Request(i))));
+        for (int i = 0; i < prompts.Length; i++) Assert.Equal(alone[i].Tokens, split[i].Tokens);
+        Assert.True(alone.Select(r => string.Join(",", r.Tokens)).Distinct().Count() > 1, "the seeds should give different stories");
     }
 
     [Fact]

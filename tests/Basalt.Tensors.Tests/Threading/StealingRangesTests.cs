@@ -15,7 +15,7 @@ public sealed class StealingRangesTests
                 Assert.True(start < end && end - start <= chunk, $"[{start}, {end})");
                 for (int i = start; i < end; i++) Interlocked.Increment(ref marks[i]);
                 Interlocked.Add(ref Taken[thread], end - start);
-                if (thread == slowThread) Thread.Sleep(1); // a thread that lost its core
+                if (thread == slowThread) Thread.Sleep(2); // a thread that lost its core
             }
         }
     }
@@ -45,11 +45,12 @@ public sealed class StealingRangesTests
         var ranges = new StealingRanges();
         var marks = new int[400];
         ranges.Reset(marks.Length, 2);
-        var job = new MarkJob(ranges, marks, chunk: 4, slowThread: 1);
+        var job = new MarkJob(ranges, marks, chunk: 2, slowThread: 1);
         pool.Run(job);
         Assert.All(marks, m => Assert.Equal(1, m));
-        // Thread 1 sleeps after every chunk of its 200 items; thread 0 takes most of them from the back.
-        Assert.True(job.Taken[0] > 300, $"thread 0 took {job.Taken[0]} of 400");
+        // Thread 1 sleeps after every chunk of its 200 items (200 ms in all); thread 0 does its own in microseconds
+        // and then takes chunks from the back of thread 1's run.
+        Assert.True(job.Taken[0] > 200, $"thread 0 took {job.Taken[0]} of 400");
     }
 
     [Fact]

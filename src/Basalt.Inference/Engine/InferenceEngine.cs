@@ -268,7 +268,11 @@ public sealed class InferenceEngine : IDisposable
     /// </summary>
     private void FindLeader(EngineJob job)
     {
-        int best = job.PromptDone, limit = job.PromptTokens.Length - 1;
+        int limit = job.PromptTokens.Length - 1;
+        // Waiting costs the follower at least a step: worth it for a few tokens more than it has, not for a BOS alone.
+        int gain = Math.Min(MinFollowTokens, limit - job.PromptDone);
+        if (gain <= 0) return;
+        int best = job.PromptDone + gain - 1;
         foreach (var other in _active)
         {
             if (other == job || !other.Prefilling) continue;
@@ -277,22 +281,23 @@ public sealed class InferenceEngine : IDisposable
         }
     }
 
+    /// <summary>Fewest more prompt tokens a request waits for another to compute (fewer when its whole prompt is shorter).</summary>
+    private const int MinFollowTokens = 16;
+
     /// <summary>
     /// Whether <paramref name="job"/> can take prompt tokens this step: it follows no one, or its leader has computed
-    /// the shared tokens (which are copied now) or has stopped (then it copies what there is and goes on alone).
+    /// the shared tokens or has stopped. Then it copies the longest prefix of its prompt that any sequence holds (the
+    /// leader's, or, when the leader ended before or while computing them, whatever that one or another left) and
+    /// goes on alone.
     /// </summary>
     private bool CaughtUp(EngineJob job)
     {
         if (job.Leader is not { } leader) return true;
-        var source = leader.Sequence;
-        bool leaderOn = source is not null && leader.Prefilling && source.Length < job.FollowLength;
-        if (leaderOn) return false;
+        if (leader.Sequence is { } running && leader.Prefilling && running.Length < job.FollowLength) return false;
         job.Leader = null;
-        if (source is null) return true;
-        int shared = Math.Min(source.Tokens.CommonPrefixLength(job.PromptTokens), job.FollowLength);
-        if (shared <= job.PromptDone) return true;
-        job.Sequence!.Truncate(0);
-        job.Sequence.CopyPrefixFrom(source, shared);
+        var (source, shared, _) = LongestCachedPrefix(job.PromptTokens, except: job.Sequence);
+        if (source is null || shared <= job.PromptDone) return true;
+        job.Sequence!.CopyPrefixFrom(source, shared);
         Interlocked.Add(ref _cachedPromptTokens, shared - job.PromptDone);
         job.PromptCopied(shared);
         return true;
@@ -396,22 +401,8 @@ public sealed class InferenceEngine : IDisposable
     /// </summary>
     private (Sequence Sequence, int Cached) TakeSequence(int[] prompt)
     {
-        int limit = prompt.Length - 1;
-        Sequence? best = null;
-        int bestLength = 0;
-        bool bestIdle = false;
-        foreach (var idle in _idle)
-        {
-            int length = Math.Min(idle.Tokens.CommonPrefixLength(prompt), limit);
-            if (length > bestLength || (length == bestLength && bestIdle)) (best, bestLength, bestIdle) = (idle, length, true);
-        }
-        foreach (var job in _active)
-        {
-            if (job.Sequence is not { } running) continue;
-            int length = Math.Min(running.Tokens.CommonPrefixLength(prompt), limit);
-            if (length > bestLength) (best, bestLength, bestIdle) = (running, length, false);
-        }
-        if (bestIdle && bestLength > 0)
+        var (best, bestLength, bestIdle) = LongestCachedPrefix(prompt, except: null);
+        if (bestIdle)
         {
             _idle.Remove(best!);
             best!.Truncate(bestLength);
@@ -425,9 +416,33 @@ public sealed class InferenceEngine : IDisposable
         }
         else target = new Sequence(_forward, _contextLength, _options.F16Cache);
         target.Reset();
-        if (best is not null && bestLength > 0) target.CopyPrefixFrom(best, bestLength);
-        else bestLength = 0;
+        if (best is not null) target.CopyPrefixFrom(best, bestLength);
         return (target, bestLength);
+    }
+
+    /// <summary>
+    /// The cached sequence (finished or running, other than <paramref name="except"/>) holding the longest run of tokens
+    /// that starts <paramref name="prompt"/>, at most all but its last token; a finished one wins a tie. Null and 0 when
+    /// none holds even one.
+    /// </summary>
+    private (Sequence? Source, int Length, bool Idle) LongestCachedPrefix(int[] prompt, Sequence? except)
+    {
+        int limit = prompt.Length - 1;
+        Sequence? best = null;
+        int bestLength = 0;
+        bool bestIdle = false;
+        foreach (var idle in _idle)
+        {
+            int length = Math.Min(idle.Tokens.CommonPrefixLength(prompt), limit);
+            if (length > 0 && (length > bestLength || (length == bestLength && bestIdle))) (best, bestLength, bestIdle) = (idle, length, true);
+        }
+        foreach (var job in _active)
+        {
+            if (job.Sequence is not { } running || running == except) continue;
+            int length = Math.Min(running.Tokens.CommonPrefixLength(prompt), limit);
+            if (length > bestLength) (best, bestLength, bestIdle) = (running, length, false);
+        }
+        return (best, bestLength, bestIdle);
     }
 
     private float[] RentLogits() => _freeLogits.TryPop(out var l) ? l : new float[_model.Config.VocabSize];

@@ -123,8 +123,10 @@ public sealed class InferenceEngineTests : IDisposable
         Assert.Equal(0, engine.ActiveSequences);
     }
 
-    [Fact]
-    public async Task ABurstWithOneSystemPromptComputesItOnce()
+    [Theory]
+    [InlineData(12)]
+    [InlineData(1)] // the first request ends in the step its prompt is done: the others copy from its finished sequence
+    public async Task ABurstWithOneSystemPromptComputesItOnce(int maxTokens)
     {
         // The shared start is longer than a step takes, so the first request is still working through it when the
         // others arrive: they wait for it and copy, rather than computing the same tokens beside it.
@@ -132,7 +134,7 @@ public sealed class InferenceEngineTests : IDisposable
         string[] questions = [" One day", " The dog", " Then she", " Mom said", " A bird"];
         var requests = questions.Select(q => new EngineRequest
         {
-            PromptTokens = [.. system, .. _model.Tokenizer.Encode(q, false, false)], Sampling = Greedy, MaxTokens = 12, LogProbs = true,
+            PromptTokens = [.. system, .. _model.Tokenizer.Encode(q, false, false)], Sampling = Greedy, MaxTokens = maxTokens, LogProbs = true,
         }).ToArray();
         var options = new EngineOptions { ContextLength = 256, StepTokens = 8, MinPromptTokensPerStep = 8 };
         var expected = new List<(List<int> Tokens, List<float> LogProbs, EngineUpdate Final)>();

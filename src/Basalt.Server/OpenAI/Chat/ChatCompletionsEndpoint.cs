@@ -57,7 +57,7 @@ internal static class ChatCompletionsEndpoint
         {
             var r = await run.CollectAsync(i, context.RequestAborted);
             promptTokens = r.Usage.PromptTokens;
-            cachedTokens = r.Usage.CachedPromptTokens;
+            if (i == 0) cachedTokens = r.Usage.CachedPromptTokens; // the choices share one prompt: counted once, as for completions
             completionTokens += r.Usage.CompletionTokens;
             choices.Add(new ChatChoice(i, new ChatResponseMessage("assistant", r.Text),
                 logProbs ? new ChatLogProbs([.. r.Tokens.Select(t => LogProb(tokenizer, t))]) : null,
@@ -80,7 +80,7 @@ internal static class ChatCompletionsEndpoint
                 if (u.IsFinal)
                 {
                     promptTokens = u.Usage!.PromptTokens;
-                    cachedTokens = u.Usage.CachedPromptTokens;
+                    if (i == 0) cachedTokens = u.Usage.CachedPromptTokens;
                     completionTokens += u.Usage.CompletionTokens;
                     if (u.Text.Length > 0)
                         await ServerSentEvents.WriteAsync(context.Response, Chunk(id, created, model, new ChatChunkChoice(i, new ChatDelta(null, u.Text), null, null)));

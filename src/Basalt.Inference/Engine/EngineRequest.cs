@@ -34,4 +34,11 @@ public sealed record EngineRequest
 
     /// <summary>How many most likely alternatives are reported per token (0 = none).</summary>
     public int TopLogProbs { get; init; }
+
+    /// <summary>
+    /// Who may share computed prompt tokens with this request: it reuses (and leaves) cached tokens only among
+    /// requests of the same scope, so one client cannot learn from timing or cached-token counts what another sent.
+    /// Null: the shared scope of every request without one.
+    /// </summary>
+    public string? CacheScope { get; init; }
 }

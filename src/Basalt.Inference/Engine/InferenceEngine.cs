@@ -27,11 +27,12 @@ public sealed class InferenceEngine : IDisposable
     private FinishReason?[] _finish = new FinishReason?[8];  // how each of them ended, if it did
     private readonly RowsJob _rows = new();
     private readonly Action<int> _sampleJob;
-    private readonly List<Sequence> _idle = []; // sequences of finished requests, least recently used first; their tokens stay cached for reuse
+    private readonly List<IdleSequence> _idle = []; // sequences of finished requests, least recently used first; their tokens stay cached for reuse
     private readonly Stack<float[]> _freeLogits = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _loop;
     private int _queueDepth, _activeCount, _disposed;
+    private int _sequences; // sequences made so far: running ones plus idle ones
     private long _submitted, _rejected, _completed, _cancelled, _failed, _promptTokens, _cachedPromptTokens, _generatedTokens, _steps;
 
     /// <summary>Starts the loop thread over <paramref name="model"/>, which the engine uses but does not own.</summary>
@@ -199,7 +200,7 @@ public sealed class InferenceEngine : IDisposable
             {
                 if (job.PromptTokens.Length + 1 > _contextLength)
                     throw new ContextOverflowException(job.PromptTokens.Length + 1, _contextLength);
-                var (sequence, cached) = TakeSequence(job.PromptTokens);
+                var (sequence, cached) = TakeSequence(job.PromptTokens, job.Request.CacheScope);
                 job.Begin(sequence, cached, RentLogits(), _model.Tokenizer);
                 Interlocked.Add(ref _promptTokens, job.PromptTokens.Length);
                 Interlocked.Add(ref _cachedPromptTokens, cached);
@@ -275,7 +276,7 @@ public sealed class InferenceEngine : IDisposable
         int best = job.PromptDone + gain - 1;
         foreach (var other in _active)
         {
-            if (other == job || !other.Prefilling) continue;
+            if (other == job || !other.Prefilling || other.Request.CacheScope != job.Request.CacheScope) continue;
             int shared = Math.Min(other.PromptTokens.AsSpan().CommonPrefixLength(job.PromptTokens), limit);
             if (shared > best) (job.Leader, job.FollowLength, best) = (other, shared, shared);
         }
@@ -295,7 +296,7 @@ public sealed class InferenceEngine : IDisposable
         if (job.Leader is not { } leader) return true;
         if (leader.Sequence is { } running && leader.Prefilling && running.Length < job.FollowLength) return false;
         job.Leader = null;
-        var (source, shared, _) = LongestCachedPrefix(job.PromptTokens, except: job.Sequence);
+        var (source, shared, _) = LongestCachedPrefix(job.PromptTokens, except: job.Sequence, job.Request.CacheScope);
         if (source is null || shared <= job.PromptDone) return true;
         job.Sequence!.CopyPrefixFrom(source, shared);
         Interlocked.Add(ref _cachedPromptTokens, shared - job.PromptDone);
@@ -387,7 +388,7 @@ public sealed class InferenceEngine : IDisposable
         Volatile.Write(ref _activeCount, _active.Count);
         if (job.ReleaseSequence() is { } sequence)
         {
-            _idle.Add(sequence); // most recently used last, its tokens kept for a later request that starts the same way
+            _idle.Add(new IdleSequence(sequence, job.Request.CacheScope)); // most recently used last, kept for a later request that starts the same way
             _freeLogits.Push(job.Logits);
         }
     }
@@ -399,51 +400,61 @@ public sealed class InferenceEngine : IDisposable
     /// prompt). The last prompt token always goes through the model, for the logits of the first new token. Reuse
     /// changes no result: every token's keys and values are computed the same way whatever batch they were in.
     /// </summary>
-    private (Sequence Sequence, int Cached) TakeSequence(int[] prompt)
+    private (Sequence Sequence, int Cached) TakeSequence(int[] prompt, string? scope)
     {
-        var (best, bestLength, bestIdle) = LongestCachedPrefix(prompt, except: null);
+        var (best, bestLength, bestIdle) = LongestCachedPrefix(prompt, except: null, scope);
         if (bestIdle)
         {
-            _idle.Remove(best!);
+            _idle.RemoveAt(_idle.FindIndex(e => e.Sequence == best));
             best!.Truncate(bestLength);
             return (best, bestLength);
         }
+        // Up to one sequence per slot is made, as a full engine would have anyway, before a cached one is given up
+        // (the least recently used): so a request that shares nothing does not evict another client's conversation.
         Sequence target;
-        if (_idle.Count > 0)
+        if (_sequences < _options.MaxActiveSequences || _idle.Count == 0)
         {
-            target = _idle[0]; // least recently used
+            target = new Sequence(_forward, _contextLength, _options.F16Cache);
+            _sequences++;
+        }
+        else
+        {
+            target = _idle[0].Sequence;
             _idle.RemoveAt(0);
         }
-        else target = new Sequence(_forward, _contextLength, _options.F16Cache);
         target.Reset();
         if (best is not null) target.CopyPrefixFrom(best, bestLength);
         return (target, bestLength);
     }
 
     /// <summary>
-    /// The cached sequence (finished or running, other than <paramref name="except"/>) holding the longest run of tokens
-    /// that starts <paramref name="prompt"/>, at most all but its last token; a finished one wins a tie. Null and 0 when
-    /// none holds even one.
+    /// The cached sequence of <paramref name="scope"/> (finished or running, other than <paramref name="except"/>) holding
+    /// the longest run of tokens that starts <paramref name="prompt"/>, at most all but its last token; a finished one
+    /// wins a tie. Null and 0 when none holds even one.
     /// </summary>
-    private (Sequence? Source, int Length, bool Idle) LongestCachedPrefix(int[] prompt, Sequence? except)
+    private (Sequence? Source, int Length, bool Idle) LongestCachedPrefix(int[] prompt, Sequence? except, string? scope)
     {
         int limit = prompt.Length - 1;
         Sequence? best = null;
         int bestLength = 0;
         bool bestIdle = false;
-        foreach (var idle in _idle)
+        foreach (var (idle, idleScope) in _idle)
         {
+            if (idleScope != scope) continue;
             int length = Math.Min(idle.Tokens.CommonPrefixLength(prompt), limit);
             if (length > 0 && (length > bestLength || (length == bestLength && bestIdle))) (best, bestLength, bestIdle) = (idle, length, true);
         }
         foreach (var job in _active)
         {
-            if (job.Sequence is not { } running || running == except) continue;
+            if (job.Sequence is not { } running || running == except || job.Request.CacheScope != scope) continue;
             int length = Math.Min(running.Tokens.CommonPrefixLength(prompt), limit);
             if (length > bestLength) (best, bestLength, bestIdle) = (running, length, false);
         }
         return (best, bestLength, bestIdle);
     }
+
+    /// <summary>A finished request's sequence, kept with the cache scope of the request that filled it.</summary>
+    private readonly record struct IdleSequence(Sequence Sequence, string? Scope);
 
     private float[] RentLogits() => _freeLogits.TryPop(out var l) ? l : new float[_model.Config.VocabSize];
 }

@@ -22,10 +22,22 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, ServerOptions optio
                 "No API key given; send it as 'Authorization: Bearer KEY'.", code: "invalid_api_key");
         byte[] given = Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim());
         // Fixed-time comparison so response timing does not reveal how much of a key was right.
-        if (!_keys.Any(k => CryptographicOperations.FixedTimeEquals(k, given)))
+        int matched = -1;
+        for (int i = 0; i < _keys.Length; i++)
+            if (CryptographicOperations.FixedTimeEquals(_keys[i], given)) matched = i;
+        if (matched < 0)
             throw new ApiException(HttpStatusCode.Unauthorized, "The API key is not valid.", code: "invalid_api_key");
+        context.Items[CacheScopeItem] = "key-" + matched.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return next(context);
     }
+
+    private const string CacheScopeItem = "basalt.cache-scope";
+
+    /// <summary>
+    /// The prompt-cache scope of the request: one per API key, so clients with different keys never share computed
+    /// prompt tokens (nor learn, from timing or <c>cached_tokens</c>, what another sent); null when the server has no keys.
+    /// </summary>
+    public static string? CacheScope(HttpContext context) => context.Items.TryGetValue(CacheScopeItem, out var scope) ? scope as string : null;
 
     private static bool IsProtected(PathString path) =>
         path.StartsWithSegments("/v1") || path.StartsWithSegments("/api") || path.StartsWithSegments("/metrics");

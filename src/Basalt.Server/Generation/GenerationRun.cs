@@ -44,7 +44,8 @@ internal sealed class GenerationRun : IDisposable
         var choices = new List<ChannelReader<EngineUpdate>>();
         try
         {
-            foreach (var r in requests) choices.Add(engine.Submit(r, cancel.Token));
+            string? scope = Auth.ApiKeyMiddleware.CacheScope(context);
+            foreach (var r in requests) choices.Add(engine.Submit(r with { CacheScope = scope }, cancel.Token));
             foreach (var c in choices) await c.WaitToReadAsync(context.RequestAborted);
         }
         catch

@@ -104,6 +104,23 @@ public sealed class InferenceEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task CachedPromptsAreSharedOnlyWithinAScope()
+    {
+        using var engine = new InferenceEngine(_model, new EngineOptions { ContextLength = 128 });
+        EngineRequest Request(string? scope) => new() { Prompt = "The little dog ran", Sampling = Greedy, MaxTokens = 6, CacheScope = scope };
+        var a = await Collect(engine, Request("a"));
+        var b = await Collect(engine, Request("b"));
+        var shared = await Collect(engine, Request(null));
+        var again = await Collect(engine, Request("a"));
+        Assert.Equal(0, a.Final.Usage!.CachedPromptTokens);
+        Assert.Equal(0, b.Final.Usage!.CachedPromptTokens);
+        Assert.Equal(0, shared.Final.Usage!.CachedPromptTokens);
+        Assert.Equal(again.Final.Usage!.PromptTokens - 1, again.Final.Usage.CachedPromptTokens);
+        Assert.Equal(a.Tokens, b.Tokens);
+        Assert.Equal(a.Tokens, again.Tokens);
+    }
+
+    [Fact]
     public async Task ARunningRequestSharesItsPromptWithANewOne()
     {
         using var engine = new InferenceEngine(_model, new EngineOptions { ContextLength = 256 });

@@ -85,6 +85,31 @@ public sealed class LoadTests
     }
 
     [Fact]
+    public async Task ClientsWithDifferentKeysDoNotShareCachedPrompts()
+    {
+        await using var server = await TestServer.StartAsync(o => o with { ApiKeys = [TestServer.ApiKey, "second-key"] });
+        using var other = server.CreateClient("second-key");
+        async Task<(string Text, int Prompt, int Cached)> CompleteAsync(HttpClient client)
+        {
+            using var response = await client.PostAsJsonAsync("/v1/completions",
+                new { model = TestServer.Stories, prompt = "Tom and his dog ran to the park", temperature = 0, max_tokens = 8 }, Ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var json = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+            var usage = json.GetProperty("usage");
+            return (json.GetProperty("choices")[0].GetProperty("text").GetString()!, usage.GetProperty("prompt_tokens").GetInt32(),
+                usage.GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt32());
+        }
+        var first = await CompleteAsync(server.Client);
+        var otherKey = await CompleteAsync(other);
+        var sameKey = await CompleteAsync(server.Client);
+        Assert.Equal(0, first.Cached);
+        Assert.Equal(0, otherKey.Cached); // the first key's cached prompt is not the second's to reuse, or to detect
+        Assert.Equal(sameKey.Prompt - 1, sameKey.Cached);
+        Assert.Equal(first.Text, otherKey.Text);
+        Assert.Equal(first.Text, sameKey.Text);
+    }
+
+    [Fact]
     public async Task FullQueueIs429WithRetryAfter()
     {
         await using var server = await TestServer.StartAsync(o => o with { MaxActiveSequences = 1, QueueCapacity = 1 });

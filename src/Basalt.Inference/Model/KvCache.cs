@@ -33,6 +33,8 @@ public sealed class KvCache
 
     private static T[][] NewLayers<T>(int layers, long size) => Enumerable.Range(0, layers).Select(_ => new T[size]).ToArray();
 
+    private int Layers => _k16?.Length ?? _k32!.Length;
+
     /// <summary>Positions the cache can hold.</summary>
     public int Capacity { get; }
 
@@ -62,12 +64,12 @@ public sealed class KvCache
     public void CopyFrom(KvCache source, int count)
     {
         ArgumentNullException.ThrowIfNull(source);
-        if (source.UsesF16 != UsesF16 || source._kvDim != _kvDim || (_k16 ?? (Array[])_k32!).Length != (source._k16 ?? (Array[])source._k32!).Length)
+        if (source.UsesF16 != UsesF16 || source._kvDim != _kvDim || source.Layers != Layers)
             throw new ArgumentException("The caches differ in type or shape.", nameof(source));
         if (count < 0 || count > source.Length || count > Capacity)
             throw new ArgumentOutOfRangeException(nameof(count), count, $"The source holds {source.Length} positions and this cache room for {Capacity}.");
         int size = count * _kvDim;
-        for (int l = 0; l < (_k16?.Length ?? _k32!.Length); l++)
+        for (int l = 0; l < Layers; l++)
         {
             if (UsesF16)
             {

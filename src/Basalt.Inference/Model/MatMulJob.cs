@@ -99,16 +99,10 @@ internal sealed class MatMulJob : IParallelJob
     public void Multiply(WorkerPool? pool)
     {
         // Below this much work, waking the workers costs more than it saves.
-        if (pool is null || pool.ThreadCount == 1 || _rowsTimesN < 64)
-        {
-            _split.Reset(_totalGroups, 1);
-            Execute(0, 1);
-        }
-        else
-        {
-            _split.Reset(_totalGroups, pool.ThreadCount);
-            pool.Run(this);
-        }
+        bool alone = pool is null || pool.ThreadCount == 1 || _rowsTimesN < 64;
+        _split.Reset(_totalGroups, alone ? 1 : pool!.ThreadCount);
+        if (alone) Execute(0, 1);
+        else pool!.Run(this);
         Array.Clear(_w);
         Array.Clear(_y);
     }

@@ -121,15 +121,17 @@ public abstract unsafe class PackedMatrix : IDisposable
         int full = count / 8 * 8, tail = count - full;
         int wide = tail >= 6 ? 8 : tail == 3 ? 4 : 0;
         byte[]? padded = null;
+        float[]? paddedOutputs = null;
         if (wide > 0 && count < wide)
         {
             padded = t_paddedInputs is { } buffer && buffer.Length >= wide * inputStride ? buffer : t_paddedInputs = new byte[wide * inputStride];
+            paddedOutputs = t_paddedOutputs ??= new float[8 * GroupRows];
             for (int k = 0; k < wide; k++)
                 inputs.Slice(Math.Min(k, count - 1) * inputStride, InputBytes).CopyTo(padded.AsSpan(k * inputStride));
         }
-        float* scratch = stackalloc float[8 * GroupRows];
         fixed (byte* x = inputs)
         fixed (byte* xPadded = padded)
+        fixed (float* scratch = paddedOutputs)
         fixed (float* yp = y)
         {
             for (int g = groupStart; g < groupEnd; g++)
@@ -164,6 +166,7 @@ public abstract unsafe class PackedMatrix : IDisposable
     }
 
     [ThreadStatic] private static byte[]? t_paddedInputs;
+    [ThreadStatic] private static float[]? t_paddedOutputs;
 
     /// <summary>
     /// Bytes past the current position that the one-input kernels prefetch (read once into a local at the top of a

@@ -8,13 +8,14 @@ using Basalt.Tensors.Quants;
 namespace Basalt.Tensors.Packed;
 
 /// <summary>
-/// F16 in sixteen-row groups, column-major within the group: column j's sixteen halves (one per row) are 32
-/// contiguous bytes, so one widening gives a vector of sixteen rows that meets x[j] broadcast — no horizontal sums.
-/// The weights stay 2 bytes each (decode reads them all every token); the software half-to-float widening, the
-/// costly part, is done once per column for all the inputs of a call (up to eight at a time). Each row keeps two
-/// accumulators, even and odd columns, added at the end.
+/// F16 in sixteen-row groups, by column pairs: columns 2p and 2p+1 of the sixteen rows share one 64-byte line, row r's
+/// two halves in 32-bit lane r (column 2p in the low half). One aligned load then widens into two vectors of sixteen
+/// rows, each meeting its x[j] broadcast — no horizontal sums, and no cross-lane shuffle: the widening is shifts and a
+/// mask within each lane. The weights stay 2 bytes each (decode reads them all every token); the widening is done once
+/// per column for all the inputs of a call (up to eight at a time). Each row keeps two accumulators, even and odd
+/// columns, added at the end.
 /// Input: the activations rounded to f16 values and stored as f32 (as for the row kernels: the products are exact),
-/// for matrices without infinities or NaNs also scaled by 2^112 (see <see cref="FiniteBits"/>).
+/// for matrices without infinities or NaNs also scaled by 2^112 (see <see cref="FiniteWidening"/>).
 /// </summary>
 internal sealed unsafe class PackedF16 : PackedMatrix
 {
@@ -45,44 +46,52 @@ internal sealed unsafe class PackedF16 : PackedMatrix
             ushort* row = (ushort*)(src + (long)r * rowBytes);
             for (int j = 0; j < Cols; j++)
             {
-                ((ushort*)(dst + 32L * j))[r] = row[j];
+                ((ushort*)(dst + 64L * (j >> 1)))[2 * r + (j & 1)] = row[j];
                 if ((row[j] & 0x7C00) == 0x7C00) _nonFinite = true;
             }
         }
     }
 
-    /// <summary>How a column's sixteen halves become f32: a type argument, so each kernel is compiled for one way with no test in its loop.</summary>
+    /// <summary>
+    /// How a line's two columns become f32: a type argument, so each kernel is compiled for one way with no test in its
+    /// loop. Both take the line as sixteen 32-bit lanes.
+    /// </summary>
     private interface IWidening
     {
-        static abstract Vector512<float> Column(byte* group, int j);
-    }
+        static abstract Vector512<float> Even(Vector512<int> line);
 
-    /// <summary>For matrices with no infinities or NaNs: <see cref="FiniteBits"/>, with the input scaled by 2^112.</summary>
-    private struct FiniteWidening : IWidening
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Column(byte* group, int j) => FiniteBits(group + 32L * j);
-    }
-
-    /// <summary>The exact widening of every half, infinities and NaNs included.</summary>
-    private struct ExactWidening : IWidening
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Column(byte* group, int j) => Halves(group + 32L * j);
+        static abstract Vector512<float> Odd(Vector512<int> line);
     }
 
     /// <summary>
-    /// Sixteen finite halves as f32 values 2^−112 times theirs, in three operations: sign-extended to 32 bits and
-    /// shifted left 13, a half's exponent and mantissa land in an f32's low exponent and mantissa bits and its sign in
-    /// bit 31; clearing bits 28–30 (copies of the sign) leaves exactly w·2^−112, subnormals included. The missing
-    /// 2^112 rides on the input (see <see cref="PrepareInput"/>).
+    /// For matrices with no infinities or NaNs: sixteen finite halves as f32 values 2^−112 times theirs. With the half
+    /// in a lane's top 16 bits, an arithmetic shift right by 3 puts its exponent and mantissa in an f32's low exponent
+    /// and mantissa bits and its sign in bit 31; clearing bits 28–30 (copies of the sign) and 0–12 (the other column)
+    /// leaves exactly w·2^−112, subnormals included. The missing 2^112 rides on the input (see
+    /// <see cref="PrepareInput"/>). The even column, in the low half, is shifted up 16 first.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> FiniteBits(byte* at)
+    private struct FiniteWidening : IWidening
     {
-        var wide = Avx512F.ConvertToVector512Int32(Vector256.LoadAligned((short*)at));
-        return (Vector512.ShiftLeft(wide, 13) & Vector512.Create(unchecked((int)0x8FFFFFFF))).AsSingle();
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Even(Vector512<int> line) => Odd(Vector512.ShiftLeft(line, 16));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Odd(Vector512<int> line) =>
+            (Vector512.ShiftRightArithmetic(line, 3) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle();
     }
+
+    /// <summary>The exact widening of every half, infinities and NaNs included (it reads a lane's low 16 bits).</summary>
+    private struct ExactWidening : IWidening
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Even(Vector512<int> line) => FastKernels.WidenHalves512(line.AsUInt32());
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Odd(Vector512<int> line) => FastKernels.WidenHalves512(Vector512.ShiftRightLogical(line.AsUInt32(), 16));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Line(byte* group, int j) => Vector512.LoadAligned((int*)(group + 32L * j));
 
     private protected override void Group1(byte* group, byte* x, float* y)
     {
@@ -112,8 +121,9 @@ internal sealed unsafe class PackedF16 : PackedMatrix
             Prefetch(group + 32L * chunk, 1024, near);
             for (int j = chunk; j < chunk + 32; j += 2)
             {
-                a = Vector512.FusedMultiplyAdd(T.Column(group, j), Vector512.Create(xf[j]), a);
-                b = Vector512.FusedMultiplyAdd(T.Column(group, j + 1), Vector512.Create(xf[j + 1]), b);
+                var line = Line(group, j);
+                a = Vector512.FusedMultiplyAdd(T.Even(line), Vector512.Create(xf[j]), a);
+                b = Vector512.FusedMultiplyAdd(T.Odd(line), Vector512.Create(xf[j + 1]), b);
             }
         }
         (a + b).Store(y);
@@ -126,8 +136,9 @@ internal sealed unsafe class PackedF16 : PackedMatrix
         for (int j = 0; j < Cols; j += 2)
         {
             if ((j & 31) == 0) Prefetch(group + 32L * j, 1024, FarPrefetch);
-            var w = T.Column(group, j);
-            var v = T.Column(group, j + 1);
+            var line = Line(group, j);
+            var w = T.Even(line);
+            var v = T.Odd(line);
             a0 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x0[j]), a0);
             b0 = Vector512.FusedMultiplyAdd(v, Vector512.Create(x0[j + 1]), b0);
             a1 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x1[j]), a1);
@@ -152,8 +163,9 @@ internal sealed unsafe class PackedF16 : PackedMatrix
         for (int j = 0; j < Cols; j += 2)
         {
             if ((j & 31) == 0) Prefetch(group + 32L * j, 1024, FarPrefetch);
-            var w = T.Column(group, j);
-            var v = T.Column(group, j + 1);
+            var line = Line(group, j);
+            var w = T.Even(line);
+            var v = T.Odd(line);
             a0 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x0[j]), a0);
             b0 = Vector512.FusedMultiplyAdd(v, Vector512.Create(x0[j + 1]), b0);
             a1 = Vector512.FusedMultiplyAdd(w, Vector512.Create(x1[j]), a1);

@@ -17,7 +17,10 @@ public sealed class WorkerPool : IDisposable
 
     private readonly Thread[] _workers;
     private readonly SemaphoreSlim[] _start;   // one per worker, released once per job, so no worker can take another's turn
-    private readonly ManualResetEventSlim _done = new(false);
+    // The caller blocks here when its spin runs out. A monitor, not an event: a late wake-up meant for an earlier job
+    // (from a worker that lost its core after counting itself done) finds the count still above zero and is ignored,
+    // where a set event would let the caller return while this job still runs.
+    private readonly object _gate = new();
     private IParallelJob? _job;
     private int _pending;
     private long _generation;
@@ -39,6 +42,12 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
+    /// <summary>
+    /// For tests: runs on the worker that finished a job last, after it counted itself done and before it wakes the
+    /// caller — where a worker that loses its core sits while the caller may already be on its next job.
+    /// </summary>
+    internal Action? AfterLastWorker { get; set; }
+
     /// <summary>Threads a job is split across, the caller included.</summary>
     public int ThreadCount { get; }
 
@@ -53,7 +62,6 @@ public sealed class WorkerPool : IDisposable
         }
         _job = job;
         _failure = null;
-        _done.Reset();
         Volatile.Write(ref _pending, _workers.Length);
         Interlocked.Increment(ref _generation);
         foreach (var s in _start) s.Release();
@@ -74,7 +82,11 @@ public sealed class WorkerPool : IDisposable
         for (int i = 0; i < PauseSpins && Volatile.Read(ref _pending) > 0; i++) Thread.SpinWait(20);
         var spinner = new SpinWait();
         for (int i = 0; i < SpinIterations && Volatile.Read(ref _pending) > 0; i++) spinner.SpinOnce(sleep1Threshold: -1);
-        if (Volatile.Read(ref _pending) > 0) _done.Wait();
+        if (Volatile.Read(ref _pending) == 0) return;
+        lock (_gate)
+        {
+            while (Volatile.Read(ref _pending) > 0) Monitor.Wait(_gate);
+        }
     }
 
     private void WorkerLoop(int index)
@@ -94,7 +106,11 @@ public sealed class WorkerPool : IDisposable
             {
                 _failure = e;
             }
-            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+            if (Interlocked.Decrement(ref _pending) == 0)
+            {
+                AfterLastWorker?.Invoke();
+                lock (_gate) Monitor.PulseAll(_gate);
+            }
         }
     }
 
@@ -122,6 +138,5 @@ public sealed class WorkerPool : IDisposable
         foreach (var s in _start) s.Release();
         foreach (var w in _workers) w.Join();
         foreach (var s in _start) s.Dispose();
-        _done.Dispose();
     }
 }

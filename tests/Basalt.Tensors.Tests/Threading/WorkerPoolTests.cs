@@ -36,6 +36,44 @@ public sealed class WorkerPoolTests
         }
     }
 
+    /// <summary>Records, per thread, the last round whose share it finished; in even rounds the workers are slow.</summary>
+    private sealed class RoundJob : IParallelJob
+    {
+        public readonly int[] Finished = new int[8];
+        public int Round;
+
+        public void Execute(int thread, int threadCount)
+        {
+            // Slow enough that the caller stops spinning and blocks.
+            if (thread > 0 && Round % 2 == 0) Thread.Sleep(3);
+            Volatile.Write(ref Finished[thread], Round);
+        }
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void RunReturnsOnlyAfterEveryWorkerFinishedThisRound(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        var job = new RoundJob();
+        // In odd rounds the last worker stalls between counting itself done and waking the caller, as one that loses
+        // its core there does: the caller, spinning, sees the count reach zero and goes on to the next (slow) round,
+        // which must not end on that late wake-up.
+        int ends = 0;
+        pool.AfterLastWorker = () =>
+        {
+            if (Interlocked.Increment(ref ends) % 2 == 1) Thread.Sleep(2);
+        };
+        for (int round = 1; round <= 40; round++)
+        {
+            job.Round = round;
+            pool.Run(job);
+            for (int t = 0; t < threads; t++)
+                Assert.Equal(round, Volatile.Read(ref job.Finished[t]));
+        }
+    }
+
     [Theory]
     [InlineData(7, 3)]
     [InlineData(2, 4)]

@@ -48,6 +48,9 @@ public sealed class WorkerPool : IDisposable
     /// </summary>
     internal Action? AfterLastWorker { get; set; }
 
+    /// <summary>For tests: the caller of <see cref="Run"/> waits for the workers without spinning first.</summary>
+    internal bool CallerBlocksAtOnce { get; set; }
+
     /// <summary>Threads a job is split across, the caller included.</summary>
     public int ThreadCount { get; }
 
@@ -79,9 +82,10 @@ public sealed class WorkerPool : IDisposable
 
     private void WaitForWorkers()
     {
-        for (int i = 0; i < PauseSpins && Volatile.Read(ref _pending) > 0; i++) Thread.SpinWait(20);
+        bool spin = !CallerBlocksAtOnce;
+        for (int i = 0; spin && i < PauseSpins && Volatile.Read(ref _pending) > 0; i++) Thread.SpinWait(20);
         var spinner = new SpinWait();
-        for (int i = 0; i < SpinIterations && Volatile.Read(ref _pending) > 0; i++) spinner.SpinOnce(sleep1Threshold: -1);
+        for (int i = 0; spin && i < SpinIterations && Volatile.Read(ref _pending) > 0; i++) spinner.SpinOnce(sleep1Threshold: -1);
         if (Volatile.Read(ref _pending) == 0) return;
         lock (_gate)
         {
@@ -130,7 +134,7 @@ public sealed class WorkerPool : IDisposable
         return ((int)start, (int)end);
     }
 
-    /// <summary>Stops the workers.</summary>
+    /// <summary>Stops the workers. Not while a <see cref="Run"/> is in progress on another thread.</summary>
     public void Dispose()
     {
         if (_disposed) return;

@@ -36,16 +36,20 @@ public sealed class WorkerPoolTests
         }
     }
 
-    /// <summary>Records, per thread, the last round whose share it finished; in even rounds the workers are slow.</summary>
+    /// <summary>Records, per thread, the last round whose share it finished; in even rounds the workers take a while.</summary>
     private sealed class RoundJob : IParallelJob
     {
         public readonly int[] Finished = new int[8];
+        public readonly SemaphoreSlim EvenRoundStarted = new(0);
         public int Round;
 
         public void Execute(int thread, int threadCount)
         {
-            // Slow enough that the caller stops spinning and blocks.
-            if (thread > 0 && Round % 2 == 0) Thread.Sleep(3);
+            if (Round % 2 == 0)
+            {
+                if (thread == 0) EvenRoundStarted.Release();
+                else Thread.Sleep(5);
+            }
             Volatile.Write(ref Finished[thread], Round);
         }
     }
@@ -57,17 +61,21 @@ public sealed class WorkerPoolTests
     {
         using var pool = new WorkerPool(threads);
         var job = new RoundJob();
-        // In odd rounds the last worker stalls between counting itself done and waking the caller, as one that loses
-        // its core there does: the caller, spinning, sees the count reach zero and goes on to the next (slow) round,
-        // which must not end on that late wake-up.
+        // At the end of each odd round the last worker stalls between counting itself done and waking the caller, as
+        // one that loses its core there does, until the caller, which saw the count reach zero while spinning, is
+        // inside the next round; there the caller blocks as soon as its own share is done (as it does after spinning
+        // when the workers are slow), and that round must not end on the late wake-up. (Should the caller of an odd
+        // round block instead of seeing the count reach zero, the stall gives up after a while and the round is just
+        // an ordinary one.)
         int ends = 0;
         pool.AfterLastWorker = () =>
         {
-            if (Interlocked.Increment(ref ends) % 2 == 1) Thread.Sleep(2);
+            if (Interlocked.Increment(ref ends) % 2 == 1) job.EvenRoundStarted.Wait(TimeSpan.FromMilliseconds(500));
         };
-        for (int round = 1; round <= 40; round++)
+        for (int round = 1; round <= 20; round++)
         {
             job.Round = round;
+            pool.CallerBlocksAtOnce = round % 2 == 0;
             pool.Run(job);
             for (int t = 0; t < threads; t++)
                 Assert.Equal(round, Volatile.Read(ref job.Finished[t]));

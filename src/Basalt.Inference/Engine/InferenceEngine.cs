@@ -402,10 +402,10 @@ public sealed class InferenceEngine : IDisposable
     /// </summary>
     private (Sequence Sequence, int Cached) TakeSequence(int[] prompt, string? scope)
     {
-        var (best, bestLength, bestIdle) = LongestCachedPrefix(prompt, except: null, scope);
-        if (bestIdle)
+        var (best, bestLength, idleAt) = LongestCachedPrefix(prompt, except: null, scope);
+        if (idleAt >= 0)
         {
-            _idle.RemoveAt(_idle.FindIndex(e => e.Sequence == best));
+            _idle.RemoveAt(idleAt);
             best!.Truncate(bestLength);
             return (best, bestLength);
         }
@@ -430,27 +430,28 @@ public sealed class InferenceEngine : IDisposable
     /// <summary>
     /// The cached sequence of <paramref name="scope"/> (finished or running, other than <paramref name="except"/>) holding
     /// the longest run of tokens that starts <paramref name="prompt"/>, at most all but its last token; a finished one
-    /// wins a tie. Null and 0 when none holds even one.
+    /// wins a tie, the most recently used among finished ones. Its index in the idle list, or -1 for a running one. Null,
+    /// 0 and -1 when none holds even one.
     /// </summary>
-    private (Sequence? Source, int Length, bool Idle) LongestCachedPrefix(int[] prompt, Sequence? except, string? scope)
+    private (Sequence? Source, int Length, int IdleAt) LongestCachedPrefix(int[] prompt, Sequence? except, string? scope)
     {
         int limit = prompt.Length - 1;
         Sequence? best = null;
-        int bestLength = 0;
-        bool bestIdle = false;
-        foreach (var (idle, idleScope) in _idle)
+        int bestLength = 0, idleAt = -1;
+        for (int i = 0; i < _idle.Count; i++)
         {
+            var (idle, idleScope) = _idle[i];
             if (idleScope != scope) continue;
             int length = Math.Min(idle.Tokens.CommonPrefixLength(prompt), limit);
-            if (length > 0 && (length > bestLength || (length == bestLength && bestIdle))) (best, bestLength, bestIdle) = (idle, length, true);
+            if (length > 0 && length >= bestLength) (best, bestLength, idleAt) = (idle, length, i);
         }
         foreach (var job in _active)
         {
             if (job.Sequence is not { } running || running == except || job.Request.CacheScope != scope) continue;
             int length = Math.Min(running.Tokens.CommonPrefixLength(prompt), limit);
-            if (length > bestLength) (best, bestLength, bestIdle) = (running, length, false);
+            if (length > bestLength) (best, bestLength, idleAt) = (running, length, -1);
         }
-        return (best, bestLength, bestIdle);
+        return (best, bestLength, idleAt);
     }
 
     /// <summary>A finished request's sequence, kept with the cache scope of the request that filled it.</summary>

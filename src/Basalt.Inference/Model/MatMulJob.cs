@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Basalt.Tensors.Quants;
 using Basalt.Tensors.Threading;
 
@@ -20,9 +22,10 @@ internal sealed class MatMulJob : IParallelJob
 
     private readonly WeightTensor?[] _w = new WeightTensor?[MaxParts];
     private readonly float[][] _y = new float[MaxParts][];
-    private readonly int[] _inputAt = new int[MaxParts];   // where each part's prepared inputs start in _xq
-    private readonly int[] _inputStride = new int[MaxParts];
-    private byte[] _xq;
+    private readonly int[] _inputAt = new int[MaxParts];   // where each part's prepared inputs start in Prepared
+    private readonly int[] _inputStride = new int[MaxParts]; // a multiple of InputAlignment
+    private byte[] _preparedArray = [];                             // pinned, so that Prepared's alignment holds
+    private int _preparedStart;                                     // the first InputAlignment-aligned index of _preparedArray
     private readonly int[] _owner = new int[MaxParts];     // an earlier part whose prepared input a part shares, or -1
     private int _parts, _n;
     private long _rowsTimesN;
@@ -32,7 +35,26 @@ internal sealed class MatMulJob : IParallelJob
     public MatMulJob(int maxBatch, int maxCols)
     {
         // F32 activations are the widest format: 4 bytes per element.
-        _xq = new byte[(long)maxBatch * maxCols * sizeof(float)];
+        Allocate(checked(maxBatch * AlignUp(maxCols * sizeof(float))));
+    }
+
+    /// <summary>
+    /// Where each prepared input starts, in bytes. The kernels read an input's elements by broadcasting a few bytes at a
+    /// time while they stream the weights; with the input a few bytes past a cache line boundary a one-input F16 product
+    /// was measured streaming ~12% slower (24 against 27.5 GB/s, the same weights), so every input starts on a line.
+    /// </summary>
+    private const int InputAlignment = 64;
+
+    private static int AlignUp(int bytes) => (bytes + InputAlignment - 1) & -InputAlignment;
+
+    /// <summary>The prepared inputs: <see cref="_preparedArray"/> from its first aligned byte.</summary>
+    private Span<byte> Prepared => _preparedArray.AsSpan(_preparedStart);
+
+    private unsafe void Allocate(int bytes)
+    {
+        _preparedArray = GC.AllocateUninitializedArray<byte>(bytes + InputAlignment - 1, pinned: true);
+        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_preparedArray));
+        _preparedStart = (int)(-address & (InputAlignment - 1));
     }
 
     /// <summary>Y[n, r] = W.row(r) · X[n] for n &lt; <paramref name="n"/>; X rows are <paramref name="xStride"/> apart, Y rows W.Rows apart.</summary>
@@ -79,8 +101,8 @@ internal sealed class MatMulJob : IParallelJob
                 (_inputAt[j], _inputStride[j]) = (_inputAt[_owner[j]], _inputStride[_owner[j]]);
                 continue;
             }
-            int stride = w.QuantizedInputBytes;
-            if (_xq.Length < at + (long)n * stride) Array.Resize(ref _xq, checked(at + n * stride));
+            int stride = AlignUp(w.QuantizedInputBytes);
+            if (Prepared.Length < at + (long)n * stride) Allocate(checked(at + n * stride)); // nothing prepared yet to keep
             (_inputAt[j], _inputStride[j]) = (at, stride);
             at += n * stride;
         }
@@ -92,7 +114,7 @@ internal sealed class MatMulJob : IParallelJob
     {
         for (int j = 0; j < _parts; j++)
             if (_owner[j] < 0)
-                _w[j]!.QuantizeInput(x, _xq.AsSpan(_inputAt[j] + i * _inputStride[j], _inputStride[j]));
+                _w[j]!.QuantizeInput(x, Prepared.Slice(_inputAt[j] + i * _inputStride[j], _inputStride[j]));
     }
 
     /// <summary>Multiplies the prepared inputs with the prepared matrices, on <paramref name="pool"/> when given.</summary>
@@ -119,7 +141,11 @@ internal sealed class MatMulJob : IParallelJob
         return -1;
     }
 
-    private ReadOnlySpan<byte> Input(int part, int i) => _xq.AsSpan(_inputAt[part] + i * _inputStride[part], _inputStride[part]);
+    /// <summary>Where prepared input <paramref name="i"/> of part <paramref name="part"/> lies in memory (for tests of its alignment).</summary>
+    internal unsafe nint InputAddress(int part, int i) =>
+        (nint)Unsafe.AsPointer(ref Prepared[_inputAt[part] + i * _inputStride[part]]);
+
+    private ReadOnlySpan<byte> Input(int part, int i) => Prepared.Slice(_inputAt[part] + i * _inputStride[part], _w[part]!.QuantizedInputBytes);
 
     public void Execute(int thread, int threadCount)
     {
@@ -134,7 +160,7 @@ internal sealed class MatMulJob : IParallelJob
                 {
                     var w = _w[j]!;
                     int groups = w.Packed!.Groups, s = Math.Max(g0, first) - first, e = Math.Min(g1, first + groups) - first;
-                    if (s < e) w.MultiplyPacked(_xq.AsSpan(_inputAt[j]), _inputStride[j], _n, s, e, _y[j], w.Rows);
+                    if (s < e) w.MultiplyPacked(Prepared[_inputAt[j]..], _inputStride[j], _n, s, e, _y[j], w.Rows);
                     first += groups;
                 }
             }
@@ -150,7 +176,7 @@ internal sealed class MatMulJob : IParallelJob
         if (w.Packed is { } packed)
         {
             var (g0, g1) = WorkerPool.Share(packed.Groups, thread, threadCount);
-            w.MultiplyPacked(_xq.AsSpan(_inputAt[part]), _inputStride[part], _n, g0, g1, y, w.Rows);
+            w.MultiplyPacked(Prepared[_inputAt[part]..], _inputStride[part], _n, g0, g1, y, w.Rows);
             return;
         }
         var (start, end) = WorkerPool.Share(w.Rows, thread, threadCount);

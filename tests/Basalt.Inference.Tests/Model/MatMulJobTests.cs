@@ -39,6 +39,32 @@ public sealed class MatMulJobTests
         }
     }
 
+    [Theory]
+    [InlineData("quant/tiny-random-256.Q4_K_M.gguf")] // Q4_K and Q6_K inputs in one dispatch
+    [InlineData("quant/tiny-random-256.Q8_0.gguf")]   // 8 blocks of 34 bytes: not a whole number of cache lines
+    [InlineData("quant/tiny-random-256.F16.gguf")]
+    public void EveryPreparedInputStartsOnACacheLine(string file)
+    {
+        using var model = TransformerModel.Load(SharedData.Path(["models", .. file.Split('/')]));
+        var layer = model.Weights.Layers[1];
+        WeightTensor[] parts = [layer.Wq!, layer.Wk!, layer.Wv!];
+        int cols = model.Config.EmbeddingLength;
+        var job = new MatMulJob(1, cols);
+        foreach (int n in new[] { 1, 5, 11 }) // 5 and 11 outgrow the buffer made for one input
+        {
+            var x = Enumerable.Range(0, n * cols).Select(i => MathF.Sin(i)).ToArray();
+            var ys = parts.Select(w => new float[n * w.Rows]).ToArray();
+            job.Run(null, parts, ys, x, cols, n);
+            for (int j = 0; j < parts.Length; j++)
+            {
+                for (int i = 0; i < n; i++) Assert.Equal(0, job.InputAddress(j, i) % 64);
+                var fresh = new float[n * parts[j].Rows];
+                new MatMulJob(n, cols).Run(null, parts[j], x, cols, n, fresh);
+                Assert.True(fresh.AsSpan().SequenceEqual(ys[j]), $"{file}: {parts[j].Name}, {n} inputs");
+            }
+        }
+    }
+
     [Fact]
     public void MatricesOfDifferentWidthsCannotShareAnInput()
     {

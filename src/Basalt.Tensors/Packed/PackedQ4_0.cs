@@ -69,14 +69,22 @@ internal sealed unsafe class PackedQ4_0 : PackedMatrix
         {
             byte* q = Quants(group, k), xb = x + 32 * k;
             if ((k & 1) == 0) Prefetch(q, PairBytes, near);
-            // Each vpmaddubsw lane is at most 2·15·127, so the eight products add up exactly in int16.
-            var p = Vector512<short>.Zero;
-            for (int c = 0; c < 4; c++)
-            {
-                var v = Vector512.LoadAligned(q + 64 * c);
-                p += Avx512BW.MultiplyAddAdjacent(v & mask, Broadcast(xb + 4 * c));
-                p += Avx512BW.MultiplyAddAdjacent(Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask, Broadcast(xb + 16 + 4 * c));
-            }
+            // Each vpmaddubsw lane is at most 2·15·127, so the eight products add up exactly in int16. The four chunks
+            // unrolled by hand (the JIT keeps such a loop rolled), low and high nibbles in two sums, so that the adds
+            // form two short chains rather than one of eight.
+            var (l0, h0) = Nibbles(q, mask);
+            var pl = Avx512BW.MultiplyAddAdjacent(l0, Broadcast(xb));
+            var ph = Avx512BW.MultiplyAddAdjacent(h0, Broadcast(xb + 16));
+            var (l1, h1) = Nibbles(q + 64, mask);
+            pl += Avx512BW.MultiplyAddAdjacent(l1, Broadcast(xb + 4));
+            ph += Avx512BW.MultiplyAddAdjacent(h1, Broadcast(xb + 20));
+            var (l2, h2) = Nibbles(q + 128, mask);
+            pl += Avx512BW.MultiplyAddAdjacent(l2, Broadcast(xb + 8));
+            ph += Avx512BW.MultiplyAddAdjacent(h2, Broadcast(xb + 24));
+            var (l3, h3) = Nibbles(q + 192, mask);
+            pl += Avx512BW.MultiplyAddAdjacent(l3, Broadcast(xb + 12));
+            ph += Avx512BW.MultiplyAddAdjacent(h3, Broadcast(xb + 28));
+            var p = pl + ph;
             var sum = Avx512BW.MultiplyAddAdjacent(p, ones) - Vector512.Create(bias[k]);
             acc = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sum), WeightScales(group, k) * Vector512.Create(xScale[k]), acc);
         }

@@ -10,14 +10,18 @@ namespace Basalt.Inference.Model;
 
 /// <summary>
 /// Causal grouped-query attention for every (token, KV head) pair of a batch, split across threads. Each token
-/// attends over its own sequence's cache up to its position; the keys and values of a KV head are read (and, from
-/// an F16 cache, widened) once for all the query heads that share them.
+/// attends over its own sequence's cache up to its position. The keys and values of a KV head are read (and, from an
+/// F16 cache, widened) a tile of positions at a time, once for all the query heads that share them, so a tile stays
+/// in L1 while those heads use it however long the context: widening a whole long context into one buffer and
+/// reading it back once per query head made the attention of long contexts cost more than its multiplies.
 /// </summary>
 internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
 {
+    /// <summary>Positions per tile: 64 keys of a 128-wide head are 32 KB of floats.</summary>
+    private const int Tile = 64;
+
     private readonly float[][] _scores = Enumerable.Range(0, threads).Select(_ => Array.Empty<float>()).ToArray();
-    private readonly float[][] _keys = Enumerable.Range(0, threads).Select(_ => Array.Empty<float>()).ToArray();
-    private readonly float[][] _values = Enumerable.Range(0, threads).Select(_ => Array.Empty<float>()).ToArray();
+    private readonly float[][] _tiles = Enumerable.Range(0, threads).Select(_ => Array.Empty<float>()).ToArray();
     private BatchEntry[] _entries = [];
     private int _count, _layer;
     private float[] _q = [], _out = [];
@@ -40,35 +44,50 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
         float scale = 1f / MathF.Sqrt(hd);
         // Heads are short (64–256): inline vector loops rather than a library call per position, where they fit.
         bool inline = Vector512.IsHardwareAccelerated && hd % 16 == 0;
+        if (_tiles[thread].Length < Tile * hd) _tiles[thread] = new float[Tile * hd];
+        var tile = _tiles[thread].AsSpan(0, Tile * hd);
         for (int pair = start; pair < end; pair++)
         {
             int i = pair / kvHeads, g = pair % kvHeads;
             var e = _entries[i];
             int span = e.Position + 1, kvOffset = g * hd;
-            if (_scores[thread].Length < span) _scores[thread] = new float[Math.Max(span, 2 * _scores[thread].Length)];
-            if (_keys[thread].Length < span * hd)
+            if (_scores[thread].Length < group * span) _scores[thread] = new float[Math.Max(group * span, 2 * _scores[thread].Length)];
+            var scores = _scores[thread].AsSpan(0, group * span); // [head of the group, position]
+            for (int t0 = 0; t0 < span; t0 += Tile)
             {
-                _keys[thread] = new float[Math.Max(span * hd, 2 * _keys[thread].Length)];
-                _values[thread] = new float[_keys[thread].Length];
-            }
-            var keys = _keys[thread].AsSpan(0, span * hd);
-            var values = _values[thread].AsSpan(0, span * hd);
-            e.Cache.ReadKeys(_layer, span, kvOffset, hd, keys);
-            e.Cache.ReadValues(_layer, span, kvOffset, hd, values);
-            var scores = _scores[thread].AsSpan(0, span);
-            for (int h = g * group; h < (g + 1) * group; h++)
-            {
-                var q = _q.AsSpan(i * c.QDim + h * hd, hd);
-                var output = _out.AsSpan(i * c.QDim + h * hd, hd);
-                if (inline) Scores512(q, keys, scores, scale);
-                else for (int t = 0; t < span; t++) scores[t] = TensorPrimitives.Dot(q, keys.Slice(t * hd, hd)) * scale;
-                VectorOps.Softmax(scores);
-                if (e.Cache.UsesF16) FloatConversions.RoundToHalfPrecision(scores, scores);
-                if (inline) Mix512(values, scores, output);
-                else
+                int n = Math.Min(Tile, span - t0);
+                var keys = tile[..(n * hd)];
+                e.Cache.ReadKeys(_layer, t0, n, kvOffset, hd, keys);
+                for (int j = 0; j < group; j++)
                 {
-                    output.Clear();
-                    for (int t = 0; t < span; t++) TensorPrimitives.MultiplyAdd(values.Slice(t * hd, hd), scores[t], output, output);
+                    var q = _q.AsSpan(i * c.QDim + (g * group + j) * hd, hd);
+                    var s = scores.Slice(j * span + t0, n);
+                    if (inline) Scores512(q, keys, s, scale);
+                    else for (int t = 0; t < n; t++) s[t] = TensorPrimitives.Dot(q, keys.Slice(t * hd, hd)) * scale;
+                }
+            }
+            for (int j = 0; j < group; j++)
+            {
+                var s = scores.Slice(j * span, span);
+                VectorOps.Softmax(s);
+                if (e.Cache.UsesF16) FloatConversions.RoundToHalfPrecision(s, s);
+            }
+            for (int t0 = 0; t0 < span; t0 += Tile)
+            {
+                int n = Math.Min(Tile, span - t0);
+                var values = tile[..(n * hd)];
+                e.Cache.ReadValues(_layer, t0, n, kvOffset, hd, values);
+                for (int j = 0; j < group; j++)
+                {
+                    var output = _out.AsSpan(i * c.QDim + (g * group + j) * hd, hd);
+                    var w = scores.Slice(j * span + t0, n);
+                    // Each output element sums over the positions in order, tile after tile.
+                    if (inline) Mix512(values, w, output, accumulate: t0 > 0);
+                    else
+                    {
+                        if (t0 == 0) output.Clear();
+                        for (int t = 0; t < n; t++) TensorPrimitives.MultiplyAdd(values.Slice(t * hd, hd), w[t], output, output);
+                    }
                 }
             }
         }
@@ -116,9 +135,10 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
     /// <summary>
     /// output = Σ_t weights[t] × values[t], for values of output's length stored one after another (a multiple of 16).
     /// Up to four 16-wide slices of the output at a time, each summed over t in order: independent chains of FMAs, and
-    /// each value row read once per pass.
+    /// each value row read once per pass. With <paramref name="accumulate"/> the sums continue from the output's values
+    /// (a context taken a tile at a time sums in the same order as at once).
     /// </summary>
-    internal static void Mix512(ReadOnlySpan<float> values, ReadOnlySpan<float> weights, Span<float> output)
+    internal static void Mix512(ReadOnlySpan<float> values, ReadOnlySpan<float> weights, Span<float> output, bool accumulate = false)
     {
         int hd = output.Length, d = 0;
         ref float o0 = ref MemoryMarshal.GetReference(output);
@@ -126,6 +146,13 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
         for (; d + 64 <= hd; d += 64)
         {
             Vector512<float> a = default, b = default, c = default, e = default;
+            if (accumulate)
+            {
+                a = Vector512.LoadUnsafe(ref o0, (nuint)d);
+                b = Vector512.LoadUnsafe(ref o0, (nuint)(d + 16));
+                c = Vector512.LoadUnsafe(ref o0, (nuint)(d + 32));
+                e = Vector512.LoadUnsafe(ref o0, (nuint)(d + 48));
+            }
             for (int t = 0; t < weights.Length; t++)
             {
                 ref float vt = ref Unsafe.Add(ref v0, t * hd + d);
@@ -142,7 +169,7 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
         }
         for (; d < hd; d += 16)
         {
-            var acc = Vector512<float>.Zero;
+            var acc = accumulate ? Vector512.LoadUnsafe(ref o0, (nuint)d) : Vector512<float>.Zero;
             for (int t = 0; t < weights.Length; t++)
                 acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0, (nuint)(t * hd + d)), Vector512.Create(weights[t]), acc);
             acc.StoreUnsafe(ref o0, (nuint)d);

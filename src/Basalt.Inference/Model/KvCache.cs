@@ -92,22 +92,24 @@ public sealed class KvCache
     public void ReadValue(int layer, int position, int offset, Span<float> into) => Read(_v16, _v32, layer, position, offset, into);
 
     /// <summary>
-    /// Reads <paramref name="width"/> floats at element <paramref name="offset"/> of the keys at positions [0, <paramref name="count"/>)
-    /// (one head's keys, say), one after another into <paramref name="into"/>.
+    /// Reads <paramref name="width"/> floats at element <paramref name="offset"/> of the keys at positions
+    /// [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) (one head's keys, say), one after
+    /// another into <paramref name="into"/>.
     /// </summary>
-    public void ReadKeys(int layer, int count, int offset, int width, Span<float> into) => ReadRows(_k16, _k32, layer, count, offset, width, into);
+    public void ReadKeys(int layer, int start, int count, int offset, int width, Span<float> into) => ReadRows(_k16, _k32, layer, start, count, offset, width, into);
 
-    /// <summary>Reads values at positions [0, <paramref name="count"/>), like <see cref="ReadKeys"/>.</summary>
-    public void ReadValues(int layer, int count, int offset, int width, Span<float> into) => ReadRows(_v16, _v32, layer, count, offset, width, into);
+    /// <summary>Reads values at positions [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>), like <see cref="ReadKeys"/>.</summary>
+    public void ReadValues(int layer, int start, int count, int offset, int width, Span<float> into) => ReadRows(_v16, _v32, layer, start, count, offset, width, into);
 
-    private void ReadRows(Half[][]? h, float[][]? f, int layer, int count, int offset, int width, Span<float> into)
+    private void ReadRows(Half[][]? h, float[][]? f, int layer, int start, int count, int offset, int width, Span<float> into)
     {
+        int at = start * _kvDim + offset;
         if (UsesF16)
         {
-            FloatConversions.WidenHalfRows(h![layer].AsSpan(offset), _kvDim, count, width, into);
+            FloatConversions.WidenHalfRows(h![layer].AsSpan(at), _kvDim, count, width, into);
             return;
         }
-        for (int t = 0; t < count; t++) f![layer].AsSpan(t * _kvDim + offset, width).CopyTo(into.Slice(t * width, width));
+        for (int t = 0; t < count; t++) f![layer].AsSpan(at + t * _kvDim, width).CopyTo(into.Slice(t * width, width));
     }
 
     private void Read(Half[][]? h, float[][]? f, int layer, int position, int offset, Span<float> into)

@@ -113,13 +113,12 @@ public static class VectorOps
     /// e^x for sixteen floats: e^x = 2^n · e^r with n = round(x·log₂e) and r = x − n·ln 2 (ln 2 in two parts, the first
     /// short enough that n times it is exact, so |r| ≤ ~0.347), e^r by its Taylor series to r⁷ (truncation below 10⁻⁸
     /// relative), and 2^n applied by <c>vscalefps</c>, which gives +∞ past the float range and subnormals or 0 below it.
-    /// Inputs are first clamped to [−104, 89], where e^x is already 0 or +∞ in float; NaN stays NaN.
+    /// Inputs are first clamped to [−104, 89], where e^x is already 0 or +∞ in float (Min and Max pass NaN through).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Exp512(Vector512<float> x)
     {
         var c = Vector512.Min(Vector512.Max(x, Vector512.Create(-104f)), Vector512.Create(89f));
-        c = Vector512.ConditionalSelect(Vector512.Equals(x, x), c, x); // Min/Max would turn NaN into a bound
         var n = Vector512.Round(c * Vector512.Create(1.44269504f));
         var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693359375f), c);
         r = Vector512.FusedMultiplyAdd(n, Vector512.Create(2.12194440e-4f), r);

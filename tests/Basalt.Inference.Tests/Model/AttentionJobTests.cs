@@ -1,5 +1,8 @@
 using System.Runtime.Intrinsics;
 using Basalt.Inference.Model;
+using Basalt.Tensors;
+using Basalt.Tensors.Ops;
+using Basalt.Tensors.Threading;
 
 namespace Basalt.Inference.Tests.Model;
 
@@ -12,7 +15,7 @@ public sealed class AttentionJobTests
     [MemberData(nameof(Shapes))]
     public void ScoresAreTheBitsOfOneKeyAtATime(int headDim, int span)
     {
-        if (!Vector512.IsHardwareAccelerated) return;
+        Assert.SkipUnless(Vector512.IsHardwareAccelerated, "needs 512-bit vectors");
         var random = new Random(headDim * 100 + span);
         var q = Values(random, headDim);
         var keys = Values(random, span * headDim);
@@ -31,7 +34,7 @@ public sealed class AttentionJobTests
     [MemberData(nameof(Shapes))]
     public void MixIsTheBitsOfOneSliceAtATime(int headDim, int span)
     {
-        if (!Vector512.IsHardwareAccelerated) return;
+        Assert.SkipUnless(Vector512.IsHardwareAccelerated, "needs 512-bit vectors");
         var random = new Random(headDim * 100 + span + 1);
         var values = Values(random, span * headDim);
         var weights = Values(random, span);
@@ -43,6 +46,71 @@ public sealed class AttentionJobTests
             for (int t = 0; t < span; t++)
                 acc = Vector512.FusedMultiplyAdd(Vector512.Create(values.AsSpan(t * headDim + d, 16)), Vector512.Create(weights[t]), acc);
             for (int k = 0; k < 16; k++) Assert.Equal(acc[k], output[d + k]);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void MixInTwoCallsIsTheBitsOfOne(int headDim, int span)
+    {
+        Assert.SkipUnless(Vector512.IsHardwareAccelerated, "needs 512-bit vectors");
+        var random = new Random(headDim * 100 + span + 2);
+        var values = Values(random, span * headDim);
+        var weights = Values(random, span);
+        var once = new float[headDim];
+        AttentionJob.Mix512(values, weights, once);
+        int first = span / 2;
+        var twice = new float[headDim];
+        AttentionJob.Mix512(values.AsSpan(0, first * headDim), weights.AsSpan(0, first), twice);
+        AttentionJob.Mix512(values.AsSpan(first * headDim), weights.AsSpan(first), twice, accumulate: first > 0);
+        Assert.Equal(once, twice);
+    }
+
+    // Long contexts are read a tile of positions at a time: the result must be that of the whole context at once,
+    // head by head, for both cache types and contexts shorter than, equal to and longer than a tile.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AttentionOverTilesIsTheBitsOfTheWholeContextAtOnce(bool f16)
+    {
+        Assert.SkipUnless(Vector512.IsHardwareAccelerated, "needs 512-bit vectors");
+        using var model = TransformerModel.Load(SharedData.Path("models", "quant", "tiny-random-256.F16.gguf"));
+        var c = model.Config;
+        var random = new Random(f16 ? 1 : 2);
+        var cache = new KvCache(c, 200, f16);
+        for (int p = 0; p < 200; p++)
+            for (int l = 0; l < c.BlockCount; l++)
+                cache.Store(l, p, Values(random, c.KvDim), Values(random, c.KvDim));
+        int[] positions = [0, 5, 63, 64, 65, 130, 199];
+        var entries = positions.Select(p => new BatchEntry(cache, 1, p, true)).ToArray();
+        var q = Values(random, positions.Length * c.QDim);
+        if (f16) FloatConversions.RoundToHalfPrecision(q, q);
+        int layer = c.BlockCount - 1;
+        foreach (int threads in new[] { 1, 2 })
+        {
+            using var pool = new WorkerPool(threads);
+            var output = new float[q.Length];
+            new AttentionJob(c, threads).Run(pool, layer, entries, q, output);
+            int group = c.HeadCount / c.HeadCountKv, hd = c.HeadDim;
+            for (int i = 0; i < positions.Length; i++)
+            {
+                int span = positions[i] + 1;
+                var keys = new float[span * hd];
+                var values = new float[span * hd];
+                for (int h = 0; h < c.HeadCount; h++)
+                {
+                    int kvOffset = h / group * hd;
+                    cache.ReadKeys(layer, 0, span, kvOffset, hd, keys);
+                    cache.ReadValues(layer, 0, span, kvOffset, hd, values);
+                    var scores = new float[span];
+                    AttentionJob.Scores512(q.AsSpan(i * c.QDim + h * hd, hd), keys, scores, 1f / MathF.Sqrt(hd));
+                    VectorOps.Softmax(scores);
+                    if (f16) FloatConversions.RoundToHalfPrecision(scores, scores);
+                    var expected = new float[hd];
+                    AttentionJob.Mix512(values, scores, expected);
+                    Assert.Equal(expected, output.AsSpan(i * c.QDim + h * hd, hd).ToArray());
+                }
+            }
         }
     }
 

@@ -41,7 +41,7 @@ public sealed class MatMulJobTests
 
     [Theory]
     [InlineData("quant/tiny-random-256.Q4_K_M.gguf")] // Q4_K and Q6_K inputs in one dispatch
-    [InlineData("quant/tiny-random-256.Q8_0.gguf")]   // 8 blocks of 34 bytes: not a whole number of cache lines
+    [InlineData("quant/tiny-random-256.Q8_0.gguf")]   // packed Q8_0 inputs of 544 bytes: not a whole number of cache lines
     [InlineData("quant/tiny-random-256.F16.gguf")]
     public void EveryPreparedInputStartsOnACacheLine(string file)
     {

@@ -50,7 +50,7 @@ public sealed class ActivationTests
     [Fact]
     public void TheVectorExponentialIsWithinTwoUlpsOverTheWholeFloatRange()
     {
-        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated || !System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return;
+        Assert.SkipUnless(System.Runtime.Intrinsics.X86.Avx512F.IsSupported, "needs AVX-512");
         var rng = new Random(5);
         var xs = new List<float> { 0f, -0f, 1f, -1f, 88.7f, 88.72f, 88.73f, 89f, 100f, float.MaxValue, float.PositiveInfinity,
             -87.3f, -103f, -103.9f, -104f, -110f, float.MinValue, float.NegativeInfinity, float.NaN, 1e-30f, -1e-30f };

@@ -65,14 +65,39 @@ public static class VectorOps
         for (int i = 0; i < x.Length; i++) output[i] = (float)(x[i] - mean) * scale * weight[i] + (bias.IsEmpty ? 0 : bias[i]);
     }
 
-    /// <summary>In-place softmax, stable against large logits: e^(x − max) with TensorPrimitives' vectorised exponential, summed in double.</summary>
-    public static void Softmax(Span<float> x)
+    /// <summary>
+    /// In-place softmax, stable against large logits: e^(x − max), summed in double. With 512-bit vectors the
+    /// exponential is <see cref="Exp512"/> and the sum runs in two eight-lane double partial sums: an attention head over
+    /// a long context takes one softmax per query head and position, and TensorPrimitives' exponential plus a scalar
+    /// sum cost more there than the attention's multiplies.
+    /// </summary>
+    public static unsafe void Softmax(Span<float> x)
     {
         float max = TensorPrimitives.Max(x);
-        TensorPrimitives.Subtract(x, max, x);
-        TensorPrimitives.Exp(x, x);
+        int i = 0;
         double sum = 0;
-        foreach (float e in x) sum += e;
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && x.Length >= 16)
+        {
+            var m = Vector512.Create(max);
+            Vector512<double> a = default, b = default;
+            fixed (float* p = x)
+            {
+                for (; i + 16 <= x.Length; i += 16)
+                {
+                    var e = Exp512(Vector512.Load(p + i) - m);
+                    e.Store(p + i);
+                    a += Avx512F.ConvertToVector512Double(e.GetLower());
+                    b += Avx512F.ConvertToVector512Double(e.GetUpper());
+                }
+            }
+            sum = Vector512.Sum(a + b);
+        }
+        for (; i < x.Length; i++)
+        {
+            float e = MathF.Exp(x[i] - max);
+            x[i] = e;
+            sum += e;
+        }
         TensorPrimitives.Multiply(x, (float)(1.0 / sum), x);
     }
 

@@ -72,6 +72,27 @@ public sealed class ActivationTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(4000)]
+    public void SoftmaxMatchesTheFormulaInDouble(int n)
+    {
+        var x = Inputs(n, n + 2);
+        if (n > 2) (x[0], x[1]) = (80f, -90f); // a spread past the float range of e^x before the max is taken out
+        var y = (float[])x.Clone();
+        VectorOps.Softmax(y);
+        double max = x.Max(), sum = x.Sum(v => Math.Exp(v - max));
+        for (int i = 0; i < n; i++)
+        {
+            double expected = Math.Exp(x[i] - max) / sum;
+            Assert.True(Math.Abs(y[i] - expected) <= 1e-6 * expected + 1e-30, $"softmax[{i}] of {x[i]} = {y[i]}, expected {expected}");
+        }
+        Assert.Equal(1.0, y.Sum(v => (double)v), 5);
+    }
+
     [Fact]
     public void ExtremeInputsStayFinite()
     {

@@ -58,10 +58,15 @@ internal sealed class EngineJob
     /// <summary>Moves a queued job to running; false when it was cancelled while waiting.</summary>
     public bool TryStart() => Interlocked.CompareExchange(ref _state, Running, Queued) == Queued;
 
-    /// <summary>Ends a job that is still waiting in the queue (from the canceller's thread).</summary>
-    public bool TryCancelQueued()
+    /// <summary>
+    /// Ends a job that is still waiting in the queue (from the canceller's thread). <paramref name="beforeAnswer"/> runs
+    /// between marking it done and sending its final update, so a caller that has read that update sees whatever the
+    /// action counted (the engine's queue depth without it).
+    /// </summary>
+    public bool TryCancelQueued(Action beforeAnswer)
     {
         if (Interlocked.CompareExchange(ref _state, Done, Queued) != Queued) return false;
+        beforeAnswer();
         WriteFinal(FinishReason.Cancelled, "");
         return true;
     }

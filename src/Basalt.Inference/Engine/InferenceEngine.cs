@@ -115,11 +115,15 @@ public sealed class InferenceEngine : IDisposable
             job.Registration = cancellationToken.UnsafeRegister(static state =>
             {
                 var (engine, queued) = ((InferenceEngine, EngineJob))state!;
-                if (!queued.TryCancelQueued()) return;
-                Interlocked.Decrement(ref engine._queueDepth);
-                Interlocked.Increment(ref engine._cancelled);
+                queued.TryCancelQueued(engine.CountCancelledWhileQueued);
             }, (this, job));
         return job.Updates;
+    }
+
+    private void CountCancelledWhileQueued()
+    {
+        Interlocked.Decrement(ref _queueDepth);
+        Interlocked.Increment(ref _cancelled);
     }
 
     /// <summary>Submits <paramref name="request"/> and streams its updates, the final one included.</summary>
@@ -368,18 +372,19 @@ public sealed class InferenceEngine : IDisposable
         n = 0;
     }
 
+    // The counts change before the final update goes out: a caller that has read it sees the engine without the job.
     private void End(EngineJob job, FinishReason reason)
     {
-        job.Finish(reason);
-        Interlocked.Increment(ref reason == FinishReason.Cancelled ? ref _cancelled : ref _completed);
         Remove(job);
+        Interlocked.Increment(ref reason == FinishReason.Cancelled ? ref _cancelled : ref _completed);
+        job.Finish(reason);
     }
 
     private void End(EngineJob job, Exception error)
     {
-        job.Fail(error);
-        Interlocked.Increment(ref _failed);
         Remove(job);
+        Interlocked.Increment(ref _failed);
+        job.Fail(error);
     }
 
     private void Remove(EngineJob job)

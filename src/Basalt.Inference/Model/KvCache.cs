@@ -52,22 +52,22 @@ public sealed class KvCache
     {
         for (int e = 0; e < _kvDim; e += _headDim)
         {
-            long at = Index(position, e);
+            int at = Index(position, e);
             if (UsesF16)
             {
-                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(key.Slice(e, _headDim), _k16![layer].AsSpan((int)at, _headDim));
-                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(value.Slice(e, _headDim), _v16![layer].AsSpan((int)at, _headDim));
+                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(key.Slice(e, _headDim), _k16![layer].AsSpan(at, _headDim));
+                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(value.Slice(e, _headDim), _v16![layer].AsSpan(at, _headDim));
             }
             else
             {
-                key.Slice(e, _headDim).CopyTo(_k32![layer].AsSpan((int)at));
-                value.Slice(e, _headDim).CopyTo(_v32![layer].AsSpan((int)at));
+                key.Slice(e, _headDim).CopyTo(_k32![layer].AsSpan(at));
+                value.Slice(e, _headDim).CopyTo(_v32![layer].AsSpan(at));
             }
         }
     }
 
     /// <summary>Where element <paramref name="element"/> (of kv_dim) of <paramref name="position"/> lies in a layer's array.</summary>
-    private long Index(int position, int element) => ((long)(element / _headDim) * Capacity + position) * _headDim + element % _headDim;
+    private int Index(int position, int element) => (element / _headDim * Capacity + position) * _headDim + element % _headDim;
 
     /// <summary>Copies the keys and values of positions [0, <paramref name="count"/>) of every layer from <paramref name="source"/>, and makes that the length.</summary>
     public void CopyFrom(KvCache source, int count)
@@ -81,7 +81,7 @@ public sealed class KvCache
         for (int l = 0; l < Layers; l++)
             for (int e = 0; e < _kvDim; e += _headDim)
             {
-                int from = (int)source.Index(0, e), to = (int)Index(0, e), size = count * _headDim;
+                int from = source.Index(0, e), to = Index(0, e), size = count * _headDim;
                 if (UsesF16)
                 {
                     Array.Copy(source._k16![l], from, _k16![l], to, size);
@@ -117,7 +117,7 @@ public sealed class KvCache
         if (offset % _headDim + width <= _headDim)
         {
             // Within one head: rows _headDim apart, one run when the whole head is read.
-            int at = (int)Index(start, offset);
+            int at = Index(start, offset);
             if (UsesF16) FloatConversions.WidenHalfRows(h![layer].AsSpan(at), _headDim, count, width, into);
             else for (int t = 0; t < count; t++) f![layer].AsSpan(at + t * _headDim, width).CopyTo(into.Slice(t * width, width));
             return;
@@ -131,7 +131,7 @@ public sealed class KvCache
         for (int done = 0; done < into.Length;)
         {
             int e = offset + done, n = Math.Min(into.Length - done, _headDim - e % _headDim);
-            int at = (int)Index(position, e);
+            int at = Index(position, e);
             if (UsesF16) System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(h![layer].AsSpan(at, n), into.Slice(done, n));
             else f![layer].AsSpan(at, n).CopyTo(into.Slice(done, n));
             done += n;

@@ -22,11 +22,11 @@ internal sealed class MatMulJob : IParallelJob
 
     private readonly WeightTensor?[] _w = new WeightTensor?[MaxParts];
     private readonly float[][] _y = new float[MaxParts][];
-    private readonly int[] _inputAt = new int[MaxParts];   // where each part's prepared inputs start in Prepared
+    private readonly int[] _inputAt = new int[MaxParts];     // where each part's prepared inputs start in Prepared
     private readonly int[] _inputStride = new int[MaxParts]; // a multiple of InputAlignment
-    private byte[] _preparedArray = [];                             // pinned, so that Prepared's alignment holds
-    private int _preparedStart;                                     // the first InputAlignment-aligned index of _preparedArray
-    private readonly int[] _owner = new int[MaxParts];     // an earlier part whose prepared input a part shares, or -1
+    private byte[] _preparedArray = [];                      // pinned, so that Prepared's alignment holds
+    private int _preparedStart;                              // the first InputAlignment-aligned index of _preparedArray
+    private readonly int[] _owner = new int[MaxParts];       // an earlier part whose prepared input a part shares, or -1
     private int _parts, _n;
     private long _rowsTimesN;
     private readonly StealingRanges _split = new();

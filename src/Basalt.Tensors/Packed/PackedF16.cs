@@ -37,8 +37,6 @@ internal sealed unsafe class PackedF16 : PackedMatrix
         if (!_nonFinite) TensorPrimitives.Multiply(floats, TwoTo112, floats);
     }
 
-    private const float TwoTo112 = 5.192296858534828e33f;
-
     private protected override void PackGroup(byte* src, int rowBytes, byte* dst)
     {
         for (int r = 0; r < GroupRows; r++)

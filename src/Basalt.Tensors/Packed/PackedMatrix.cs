@@ -226,6 +226,33 @@ public abstract unsafe class PackedMatrix : IDisposable
         return Avx512BW.PermuteVar32x16(wide.ToVector512Unsafe(), pairs);
     }
 
+    private protected const float TwoTo112 = 5.192296858534828e33f, TwoToMinus112 = 1.925929944387236e-34f;
+
+    /// <summary>How sixteen fp16 block scales (one per row) become f32, 2^−112 times their values; the kernels take it as a type argument.</summary>
+    private protected interface IScaleWidening
+    {
+        static abstract Vector512<float> Widen(ushort* at);
+    }
+
+    /// <summary>
+    /// For finite scales. Sign-extended to 32 bits and shifted left 13, a half's exponent and mantissa land in an f32's
+    /// low exponent and mantissa bits and its sign in bits 28–31; clearing bits 28–30 leaves exactly w·2^−112,
+    /// subnormals included.
+    /// </summary>
+    private protected struct FiniteScales : IScaleWidening
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Widen(ushort* at) =>
+            (Vector512.ShiftLeft(Avx512F.ConvertToVector512Int32(Vector256.LoadAligned((short*)at)), 13) & Vector512.Create(unchecked((int)0x8FFFFFFF))).AsSingle();
+    }
+
+    /// <summary>Any scales, infinities and NaNs included: the exact widening times 2^−112 (exact: every finite half stays representable).</summary>
+    private protected struct ExactScales : IScaleWidening
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Widen(ushort* at) => Halves((byte*)at) * Vector512.Create(TwoToMinus112);
+    }
+
     /// <summary>The sixteen fp16 values at <paramref name="at"/> (one per row) as f32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private protected static Vector512<float> Halves(byte* at) =>

@@ -12,12 +12,19 @@ namespace Basalt.Tensors.Packed;
 /// 4c..4c+3 and their high nibbles weights 16+4c..16+4c+3. Blocks go in pairs, the two blocks' quants followed by
 /// their sixteen fp16 scales each: 576 bytes, nine cache lines, so a group is one aligned sequential stream. The nibbles stay unsigned (0..15) for <c>vpmaddubsw</c>; the "−8" of every weight is taken out once per
 /// block as 8·Σx, so the integer block sum is exactly Σ(q−8)·x as ggml forms it.
-/// Input: the Q8_0 quants of x (32 bytes per block), then the block scales as f32, then 8·Σx per block as int32.
+/// The kernels widen the fp16 block scales with two integer operations to 2^−112 times their values (see
+/// <see cref="PackedMatrix.FiniteScales"/>); the missing 2^112 rides on the input's scales, so each product of a
+/// weight scale and an input scale is the same real number, rounded to the same bits.
+/// Input: the Q8_0 quants of x (32 bytes per block), then the block scales as f32 times 2^112 (finite: an fp16
+/// value times 2^112 stays below f32's maximum), then 8·Σx per block as int32.
 /// </summary>
 internal sealed unsafe class PackedQ4_0 : PackedMatrix
 {
     private readonly int _blocks;
     private const int QuantBytes = 256, PairBytes = 2 * QuantBytes + 64;
+
+    // Set while packing if any block scale is ±Inf or NaN: only then do the kernels take the slower exact widening.
+    private volatile bool _nonFinite;
 
     public PackedQ4_0(int rows, int cols) : base(GgmlType.Q4_0, rows, cols, (long)(cols / 32 + 1) / 2 * PairBytes) => _blocks = cols / 32;
 
@@ -35,7 +42,7 @@ internal sealed unsafe class PackedQ4_0 : PackedMatrix
         if (input.Length < InputBytes) throw new ArgumentException($"Need {InputBytes} bytes, got {input.Length}.", nameof(input));
         fixed (float* xp = x)
         fixed (byte* dst = input)
-            Q8Blocks.QuantizeBytes(xp, _blocks, (sbyte*)dst, (float*)(dst + _blocks * 32), (int*)(dst + _blocks * 36), sumFactor: 8);
+            Q8Blocks.QuantizeBytes(xp, _blocks, (sbyte*)dst, (float*)(dst + _blocks * 32), (int*)(dst + _blocks * 36), sumFactor: 8, scaleFactor: TwoTo112);
     }
 
     private protected override void PackGroup(byte* src, int rowBytes, byte* dst)
@@ -46,18 +53,26 @@ internal sealed unsafe class PackedQ4_0 : PackedMatrix
             for (int k = 0; k < _blocks; k++)
             {
                 byte* block = row + 18 * k;
-                Scales(dst, k)[r] = Unsafe.ReadUnaligned<ushort>(block);
+                ushort scale = Unsafe.ReadUnaligned<ushort>(block);
+                Scales(dst, k)[r] = scale;
+                if ((scale & 0x7C00) == 0x7C00) _nonFinite = true;
                 for (int c = 0; c < 4; c++)
                     Unsafe.WriteUnaligned(Quants(dst, k) + 64 * c + 4 * r, Unsafe.ReadUnaligned<uint>(block + 2 + 4 * c));
             }
         }
     }
 
-    /// <summary>The sixteen block scales of block <paramref name="k"/> as f32.</summary>
+    /// <summary>The sixteen block scales of block <paramref name="k"/> as f32, 2^−112 times theirs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> WeightScales(byte* group, int k) => Halves((byte*)Scales(group, k));
+    private static Vector512<float> WeightScales<T>(byte* group, int k) where T : struct, IScaleWidening => T.Widen(Scales(group, k));
 
     private protected override void Group1(byte* group, byte* x, float* y)
+    {
+        if (_nonFinite) Group1<ExactScales>(group, x, y);
+        else Group1<FiniteScales>(group, x, y);
+    }
+
+    private void Group1<T>(byte* group, byte* x, float* y) where T : struct, IScaleWidening
     {
         int near = NearPrefetch; // a local: a static read in the loop can make the JIT spill the accumulators
         var mask = Vector512.Create((byte)0x0F);
@@ -86,12 +101,18 @@ internal sealed unsafe class PackedQ4_0 : PackedMatrix
             ph += Avx512BW.MultiplyAddAdjacent(h3, Broadcast(xb + 28));
             var p = pl + ph;
             var sum = Avx512BW.MultiplyAddAdjacent(p, ones) - Vector512.Create(bias[k]);
-            acc = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sum), WeightScales(group, k) * Vector512.Create(xScale[k]), acc);
+            acc = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sum), WeightScales<T>(group, k) * Vector512.Create(xScale[k]), acc);
         }
         acc.Store(y);
     }
 
     private protected override void Group4(byte* group, byte* x, int xStride, float* y, int yStride)
+    {
+        if (_nonFinite) Group4<ExactScales>(group, x, xStride, y, yStride);
+        else Group4<FiniteScales>(group, x, xStride, y, yStride);
+    }
+
+    private void Group4<T>(byte* group, byte* x, int xStride, float* y, int yStride) where T : struct, IScaleWidening
     {
         var mask = Vector512.Create((byte)0x0F);
         var ones = Vector512.Create((short)1);
@@ -113,7 +134,7 @@ internal sealed unsafe class PackedQ4_0 : PackedMatrix
             Chunk(l2, h2, x0 + at + 8, x1 + at + 8, x2 + at + 8, x3 + at + 8, ref p0, ref p1, ref p2, ref p3);
             var (l3, h3) = Nibbles(q + 192, mask);
             Chunk(l3, h3, x0 + at + 12, x1 + at + 12, x2 + at + 12, x3 + at + 12, ref p0, ref p1, ref p2, ref p3);
-            var dw = WeightScales(group, k);
+            var dw = WeightScales<T>(group, k);
             a0 = Block(p0, ones, x0, scaleAt, biasAt, k, dw, a0);
             a1 = Block(p1, ones, x1, scaleAt, biasAt, k, dw, a1);
             a2 = Block(p2, ones, x2, scaleAt, biasAt, k, dw, a2);
@@ -126,6 +147,12 @@ internal sealed unsafe class PackedQ4_0 : PackedMatrix
     }
 
     private protected override void Group8(byte* group, byte* x, int xStride, float* y, int yStride)
+    {
+        if (_nonFinite) Group8<ExactScales>(group, x, xStride, y, yStride);
+        else Group8<FiniteScales>(group, x, xStride, y, yStride);
+    }
+
+    private void Group8<T>(byte* group, byte* x, int xStride, float* y, int yStride) where T : struct, IScaleWidening
     {
         var mask = Vector512.Create((byte)0x0F);
         var ones = Vector512.Create((short)1);
@@ -143,7 +170,7 @@ internal sealed unsafe class PackedQ4_0 : PackedMatrix
             Chunk8(q + 64, mask, at + 4, x0, x1, x2, x3, x4, x5, x6, x7, ref p0, ref p1, ref p2, ref p3, ref p4, ref p5, ref p6, ref p7);
             Chunk8(q + 128, mask, at + 8, x0, x1, x2, x3, x4, x5, x6, x7, ref p0, ref p1, ref p2, ref p3, ref p4, ref p5, ref p6, ref p7);
             Chunk8(q + 192, mask, at + 12, x0, x1, x2, x3, x4, x5, x6, x7, ref p0, ref p1, ref p2, ref p3, ref p4, ref p5, ref p6, ref p7);
-            var dw = WeightScales(group, k);
+            var dw = WeightScales<T>(group, k);
             a0 = Block(p0, ones, x0, scaleAt, biasAt, k, dw, a0);
             a1 = Block(p1, ones, x1, scaleAt, biasAt, k, dw, a1);
             a2 = Block(p2, ones, x2, scaleAt, biasAt, k, dw, a2);

@@ -14,17 +14,17 @@ internal static unsafe class Q8Blocks
 {
     /// <summary>
     /// Quantizes <paramref name="blocks"/> blocks of 32 from <paramref name="x"/>: quants to <paramref name="quants"/>
-    /// (32 bytes a block), the fp16-rounded scale to <paramref name="scales"/>, and <paramref name="sumFactor"/>·Σq to
-    /// <paramref name="sums"/> when it is not null.
+    /// (32 bytes a block), the fp16-rounded scale times <paramref name="scaleFactor"/> to <paramref name="scales"/>, and
+    /// <paramref name="sumFactor"/>·Σq to <paramref name="sums"/> when it is not null.
     /// </summary>
-    public static void QuantizeBytes(float* x, int blocks, sbyte* quants, float* scales, int* sums, int sumFactor)
+    public static void QuantizeBytes(float* x, int blocks, sbyte* quants, float* scales, int* sums, int sumFactor, float scaleFactor = 1)
     {
         for (int k = 0; k < blocks; k++)
         {
             var (lo, hi, scale) = Block(x + 32 * k);
             Avx512F.ConvertToVector128SByte(lo).Store(quants + 32 * k);
             Avx512F.ConvertToVector128SByte(hi).Store(quants + 32 * k + 16);
-            scales[k] = scale;
+            scales[k] = scale * scaleFactor;
             if (sums != null) sums[k] = sumFactor * Vector512.Sum(lo + hi);
         }
     }

@@ -126,6 +126,50 @@ public sealed unsafe class PackedMatrixTests
     }
 
     [Fact]
+    public void Q4_0ScalesWidenExactlyIncludingSubnormalsAndInfinities()
+    {
+        Assert.SkipUnless(PackedMatrix.CanPack(GgmlType.Q4_0, 16, 64), "no packed kernels on this CPU");
+        // Two blocks a row, each with a chosen fp16 scale and quants 0..15; x is all ones, so its Q8 blocks are 127s
+        // with scale (half)(1/127). Each row is then FMA(Σ₁, d₁·dx, FMA(Σ₀, d₀·dx, 0)) in f32, exactly.
+        ushort[] specials = [0x0001, 0x03FF, 0x0400, 0x3C00, 0xBC00, 0x7BFF, 0xFBFF, 0x8001, 0x0000, 0x8000, 0x3555, 0xC123, 0x2E66];
+        foreach (bool withInfinity in new[] { false, true })
+        {
+            const int rows = 16, cols = 64, rowBytes = 36;
+            var weights = new byte[rows * rowBytes];
+            var scales = new ushort[rows, 2];
+            var sums = new int[rows, 2];
+            for (int r = 0; r < rows; r++)
+                for (int k = 0; k < 2; k++)
+                {
+                    scales[r, k] = withInfinity && r == 5 && k == 1 ? (ushort)0x7C00 : specials[(2 * r + k) % specials.Length];
+                    BitConverter.TryWriteBytes(weights.AsSpan(r * rowBytes + 18 * k), scales[r, k]);
+                    for (int b = 0; b < 16; b++)
+                    {
+                        int lo = (r + 3 * b + k) % 16, hi = (7 * r + b + 5 * k) % 16;
+                        weights[r * rowBytes + 18 * k + 2 + b] = (byte)(lo | hi << 4);
+                        sums[r, k] += (lo - 8 + hi - 8) * 127;
+                    }
+                }
+            fixed (byte* w = weights)
+            {
+                using var packed = PackedMatrix.TryPack(GgmlType.Q4_0, w, rows, cols, rowBytes)!;
+                var input = new byte[packed.InputBytes];
+                packed.PrepareInput(Enumerable.Repeat(1f, cols).ToArray(), input);
+                var y = new float[rows];
+                packed.Multiply(input, input.Length, 1, 0, 1, y, rows);
+                float dx = (float)(Half)(1f / 127);
+                for (int r = 0; r < rows; r++)
+                {
+                    float first = MathF.FusedMultiplyAdd(sums[r, 0], (float)BitConverter.UInt16BitsToHalf(scales[r, 0]) * dx, 0);
+                    float expected = MathF.FusedMultiplyAdd(sums[r, 1], (float)BitConverter.UInt16BitsToHalf(scales[r, 1]) * dx, first);
+                    Assert.Equal(expected, y[r]);
+                }
+                if (withInfinity) Assert.True(float.IsInfinity(y[5]));
+            }
+        }
+    }
+
+    [Fact]
     public void F16InputIsTheReferenceRoundingScaledBy2To112()
     {
         Assert.SkipUnless(PackedMatrix.CanPack(GgmlType.F16, 16, 32), "no packed kernels on this CPU");

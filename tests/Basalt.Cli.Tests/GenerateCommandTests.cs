@@ -79,6 +79,26 @@ public sealed class GenerateCommandTests
     }
 
     [Fact]
+    public void BenchBandwidthReportsTheReadBandwidthAroundGenerationAndItsShare()
+    {
+        var (exit, stdout, stderr) = CliRunner.Run("bench", "-m", Stories, "-p", "0", "-n", "8", "-r", "2", "-t", "1", "--bandwidth", "--json");
+        Assert.True(exit == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        double read = root.GetProperty("read_gb_s").GetDouble(), share = root.GetProperty("tg_read_share").GetDouble();
+        Assert.True(read > 0 && root.GetProperty("read_gb_s_stddev").GetDouble() >= 0);
+        // The share is a mean of per-run ratios; with two runs it lies within a factor of the bandwidth's spread of the ratio of means.
+        double ratio = root.GetProperty("tg_read_gb_s").GetDouble() / read;
+        Assert.InRange(share, ratio / 3, ratio * 3);
+
+        var (plainExit, plain, plainErr) = CliRunner.Run("bench", "-m", Stories, "-p", "0", "-n", "4", "-r", "1", "-t", "1", "--json");
+        Assert.True(plainExit == 0, plainErr);
+        using var plainDoc = JsonDocument.Parse(plain);
+        Assert.False(plainDoc.RootElement.TryGetProperty("read_gb_s", out _));
+        Assert.False(plainDoc.RootElement.TryGetProperty("tg_read_share", out _));
+    }
+
+    [Fact]
     public void PerplexityJsonHasTheContractFields()
     {
         string text = string.Concat(Enumerable.Repeat("Once upon a time, there was a little girl named Lily. She loved to play outside. ", 12));

@@ -2,13 +2,17 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Basalt.Inference.Model;
+using Basalt.Tensors.Diagnostics;
 
 namespace Basalt.Cli.Commands;
 
 /// <summary>
-/// <c>basalt bench -m MODEL [-p 128] [-n 64] [-t THREADS] [-r REPS] [--json]</c>, measured the way
+/// <c>basalt bench -m MODEL [-p 128] [-n 64] [-t THREADS] [-r REPS] [--bandwidth] [--json]</c>, measured the way
 /// llama-bench does: ppN is N prompt tokens as one batch from an empty cache, tgN is N tokens
 /// generated one at a time; each is repeated R times after one warm-up run and reported as mean ± standard deviation.
+/// With <c>--bandwidth</c> the memory read bandwidth is measured with the same threads just before and just after
+/// each generation run, and each run's weight reads are divided by the mean of its two: on a shared host the
+/// bandwidth moves by a fifth within minutes, so a figure taken at another time says little about this run.
 /// </summary>
 internal static class BenchCommand
 {
@@ -21,7 +25,11 @@ internal static class BenchCommand
         var threads = ThreadsOption.Create();
         var cacheType = CacheTypeOption.Create();
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
-        var command = new Command("bench", "Prompt-processing and generation speed, measured like llama-bench.") { model, pp, tg, reps, threads, json, cacheType };
+        var bandwidth = new Option<bool>("--bandwidth")
+        {
+            Description = "Also measure memory read bandwidth (512 MiB, same threads) just before and after each generation run, and report the share of it generation reads.",
+        };
+        var command = new Command("bench", "Prompt-processing and generation speed, measured like llama-bench.") { model, pp, tg, reps, threads, json, cacheType, bandwidth };
         command.SetAction(parse =>
         {
             int nPrompt = parse.GetValue(pp), nGen = parse.GetValue(tg), r = parse.GetValue(reps);
@@ -37,15 +45,19 @@ internal static class BenchCommand
             int[] tokens = Enumerable.Range(0, Math.Max(nPrompt, 1)).Select(_ => random.Next(m.Config.VocabSize)).ToArray();
 
             var ppRates = nPrompt > 0 ? Measure(r, () => { sequence.Reset(); sequence.Process(tokens.AsSpan(0, nPrompt)); }, nPrompt) : null;
+            using var probe = parse.GetValue(bandwidth) && nGen > 0 ? new ReadBandwidth() : null;
+            double[]? around = probe is null ? null : new double[r];
             var tgRates = nGen > 0 ? Measure(r, () =>
             {
                 sequence.Reset();
                 int next = tokens[0];
                 for (int i = 0; i < nGen; i++) next = ArgMax(sequence.Process([next]));
-            }, nGen) : null;
+            }, nGen, probe is null ? null : () => probe.Measure(runtime.ThreadCount), around) : null;
 
             long weightBytes = WeightBytesPerToken(m);
             double? gbs = tgRates is null ? null : weightBytes * Mean(tgRates) / 1e9;
+            // Each run against the bandwidth measured around it, then averaged.
+            double? share = around is null || tgRates is null ? null : tgRates.Select((rate, i) => weightBytes * rate / 1e9 / around[i]).Average();
             if (parse.GetValue(json))
             {
                 JsonOutput.Write(stdout, w =>
@@ -59,6 +71,12 @@ internal static class BenchCommand
                     if (tgRates is not null) { w.WriteNumber("tg_tok_s", Mean(tgRates)); w.WriteNumber("tg_tok_s_stddev", StdDev(tgRates)); }
                     w.WriteNumber("weight_bytes_per_token", weightBytes);
                     if (gbs is double g) w.WriteNumber("tg_read_gb_s", g);
+                    if (around is not null && share is double f)
+                    {
+                        w.WriteNumber("read_gb_s", Mean(around));
+                        w.WriteNumber("read_gb_s_stddev", StdDev(around));
+                        w.WriteNumber("tg_read_share", f);
+                    }
                 });
             }
             else
@@ -70,21 +88,30 @@ internal static class BenchCommand
                 if (ppRates is not null) stdout.WriteLine(string.Create(inv, $"| {name} | {size} | {runtime.ThreadCount} | pp{nPrompt} | {Mean(ppRates):F2} ± {StdDev(ppRates):F2} |"));
                 if (tgRates is not null) stdout.WriteLine(string.Create(inv, $"| {name} | {size} | {runtime.ThreadCount} | tg{nGen} | {Mean(tgRates):F2} ± {StdDev(tgRates):F2} |"));
                 if (gbs is double g) stdout.WriteLine(string.Create(inv, $"generation reads {weightBytes / 1e6:F1} MB of weights per token: {g:F2} GB/s"));
+                if (around is not null && share is double f)
+                    stdout.WriteLine(string.Create(inv, $"memory read bandwidth around each generation run: {Mean(around):F2} ± {StdDev(around):F2} GB/s; generation reads {100 * f:F1}% of it"));
             }
             return 0;
         });
         return command;
     }
 
-    private static double[] Measure(int reps, Action run, int tokens)
+    /// <summary>
+    /// Tokens per second of <paramref name="reps"/> runs after a warm-up. With a <paramref name="probe"/>, it is called
+    /// just before and just after each measured run (outside its timing), and the mean of the two goes to
+    /// <paramref name="around"/>.
+    /// </summary>
+    private static double[] Measure(int reps, Action run, int tokens, Func<double>? probe = null, double[]? around = null)
     {
         run(); // warm-up: JIT, page faults, caches
         var rates = new double[reps];
         for (int i = 0; i < reps; i++)
         {
+            double before = probe?.Invoke() ?? 0;
             var clock = Stopwatch.StartNew();
             run();
             rates[i] = tokens / clock.Elapsed.TotalSeconds;
+            if (probe is not null) around![i] = (before + probe()) / 2;
         }
         return rates;
     }

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace Basalt.Tensors.Diagnostics;
+
+/// <summary>
+/// Memory read bandwidth: a buffer far larger than the caches (512 MiB by default), summed with SIMD by one or more
+/// threads, each reading its own contiguous share. Decoding reads every weight once per token, so this is the
+/// ceiling for decode speed. The buffer is native memory, touched once at construction so that every page is mapped
+/// before anything is timed; <see cref="Dispose"/> frees it.
+/// </summary>
+public sealed unsafe class ReadBandwidth : IDisposable
+{
+    private float* _buffer;
+
+    /// <summary>Allocates and touches a buffer of <paramref name="bytes"/> bytes (a multiple of 4 KiB).</summary>
+    public ReadBandwidth(long bytes = 512L << 20)
+    {
+        if (bytes <= 0 || bytes % 4096 != 0) throw new ArgumentOutOfRangeException(nameof(bytes), bytes, "The buffer size must be a positive multiple of 4096 bytes.");
+        Bytes = bytes;
+        _buffer = (float*)NativeMemory.AlignedAlloc((nuint)bytes, 4096);
+        new Span<float>(_buffer, (int)(bytes / sizeof(float))).Fill(1);
+    }
+
+    /// <summary>Size of the buffer in bytes.</summary>
+    public long Bytes { get; }
+
+    /// <summary>Reads the whole buffer once with <paramref name="threads"/> threads; returns GB/s (10^9 bytes per second).</summary>
+    public double Measure(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        var clock = Stopwatch.StartNew();
+        Read(threads);
+        return Bytes / clock.Elapsed.TotalSeconds / 1e9;
+    }
+
+    /// <summary>Reads the whole buffer once with <paramref name="threads"/> threads and returns the sum of its values.</summary>
+    public float Read(int threads)
+    {
+        ObjectDisposedException.ThrowIf(_buffer == null, this);
+        if (threads == 1) return Sum(0, 1);
+        var partial = new float[threads];
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t => partial[t] = Sum(t, threads));
+        return partial.Sum();
+    }
+
+    private float Sum(int thread, int threads)
+    {
+        long floats = Bytes / sizeof(float), share = floats / threads;
+        long start = share * thread, end = thread == threads - 1 ? floats : start + share;
+        var a = Vector<float>.Zero;
+        var b = Vector<float>.Zero;
+        int n = Vector<float>.Count;
+        long i = start;
+        for (; i + 2 * n <= end; i += 2 * n)
+        {
+            a += Vector.Load(_buffer + i);
+            b += Vector.Load(_buffer + i + n);
+        }
+        float sum = Vector.Sum(a + b);
+        for (; i < end; i++) sum += _buffer[i];
+        return sum;
+    }
+
+    public void Dispose()
+    {
+        if (_buffer == null) return;
+        NativeMemory.AlignedFree(_buffer);
+        _buffer = null;
+    }
+}

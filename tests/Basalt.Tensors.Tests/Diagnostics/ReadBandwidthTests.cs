@@ -1,0 +1,30 @@
+using Basalt.Tensors.Diagnostics;
+
+namespace Basalt.Tensors.Tests.Diagnostics;
+
+public sealed class ReadBandwidthTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void EveryThreadCountReadsEachValueExactlyOnce(int threads)
+    {
+        // 1 MiB of 1.0f: 262144 values, a share per thread that 3 does not divide; the sum is exact in f32.
+        using var probe = new ReadBandwidth(1 << 20);
+        Assert.Equal(262144f, probe.Read(threads));
+        Assert.True(probe.Measure(threads) > 0);
+    }
+
+    [Fact]
+    public void BadSizesAndUseAfterDisposeAreRejected()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ReadBandwidth(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ReadBandwidth(4097));
+        var probe = new ReadBandwidth(4096);
+        Assert.Throws<ArgumentOutOfRangeException>(() => probe.Measure(0));
+        probe.Dispose();
+        probe.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => probe.Read(1));
+    }
+}

@@ -91,6 +91,12 @@ internal sealed unsafe class PackedF16 : PackedMatrix
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> Line(byte* group, int j) => Vector512.LoadAligned((int*)(group + 32L * j));
 
+    /// <summary>
+    /// Columns the one-input kernel prefetches at a time (4 KiB). Measured on one thread, alternating in one process
+    /// over the model's products: 1 KiB bursts read 91–93% of the read bandwidth, 2 KiB 95–97%, 4 KiB 96–98%.
+    /// </summary>
+    private const int BurstColumns = 128;
+
     private protected override void Group1(byte* group, byte* x, float* y)
     {
         if (_nonFinite) Group1<ExactWidening>(group, x, y);
@@ -114,10 +120,10 @@ internal sealed unsafe class PackedF16 : PackedMatrix
         float* xf = (float*)x;
         int near = NearPrefetch; // a local: a static read in the loop can make the JIT spill the accumulators
         Vector512<float> a = default, b = default;
-        for (int chunk = 0; chunk < Cols; chunk += 32)
+        for (int chunk = 0; chunk < Cols; chunk += BurstColumns)
         {
-            Prefetch(group + 32L * chunk, 1024, near);
-            for (int j = chunk; j < chunk + 32; j += 2)
+            Prefetch(group + 32L * chunk, 32 * BurstColumns, near);
+            for (int j = chunk, end = Math.Min(chunk + BurstColumns, Cols); j < end; j += 2)
             {
                 var line = Line(group, j);
                 a = Vector512.FusedMultiplyAdd(T.Even(line), Vector512.Create(xf[j]), a);

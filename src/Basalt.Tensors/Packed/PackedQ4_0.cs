@@ -23,6 +23,13 @@ internal sealed unsafe class PackedQ4_0 : PackedMatrix
     private readonly int _blocks;
     private const int QuantBytes = 256, PairBytes = 2 * QuantBytes + 64;
 
+    /// <summary>
+    /// Blocks the one-input kernel prefetches at a time (36 lines). Measured on one thread, alternating in one process
+    /// over the model's products: the decode read 93–94% of the read bandwidth with bursts of 8 or 16 blocks and
+    /// 85–86% with bursts of one pair, the same bytes prefetched the same distance ahead.
+    /// </summary>
+    private const int BurstBlocks = 8;
+
     // Set while packing if any block scale is ±Inf or NaN: only then do the kernels take the slower exact widening.
     private volatile bool _nonFinite;
 
@@ -83,7 +90,7 @@ internal sealed unsafe class PackedQ4_0 : PackedMatrix
         for (int k = 0; k < _blocks; k++)
         {
             byte* q = Quants(group, k), xb = x + 32 * k;
-            if ((k & 1) == 0) Prefetch(q, PairBytes, near);
+            if ((k & (BurstBlocks - 1)) == 0) Prefetch(q, BurstBlocks / 2 * PairBytes, near);
             // Each vpmaddubsw lane is at most 2·15·127, so the eight products add up exactly in int16. The four chunks
             // unrolled by hand (the JIT keeps such a loop rolled), low and high nibbles in two sums, so that the adds
             // form two short chains rather than one of eight.

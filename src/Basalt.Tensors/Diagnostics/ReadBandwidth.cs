@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Basalt.Tensors.Diagnostics;
 
 /// <summary>
-/// Memory read bandwidth: a buffer far larger than the caches (512 MiB by default), summed with SIMD by one or more
-/// threads, each reading its own contiguous share. Decoding reads every weight once per token, so this is the
+/// Memory read bandwidth: a buffer far larger than the caches (512 MiB by default), summed with the widest accelerated
+/// vectors by one or more threads, each reading its own contiguous share. Decoding reads every weight once per token, so this is the
 /// ceiling for decode speed. The buffer is native memory, touched once at construction so that every page is mapped
 /// before anything is timed; <see cref="Dispose"/> frees it.
 /// </summary>
@@ -49,16 +50,32 @@ public sealed unsafe class ReadBandwidth : IDisposable
     {
         long floats = Bytes / sizeof(float), share = floats / threads;
         long start = share * thread, end = thread == threads - 1 ? floats : start + share;
-        var a = Vector<float>.Zero;
-        var b = Vector<float>.Zero;
-        int n = Vector<float>.Count;
         long i = start;
-        for (; i + 2 * n <= end; i += 2 * n)
+        float sum = 0;
+        if (Vector512.IsHardwareAccelerated)
         {
-            a += Vector.Load(_buffer + i);
-            b += Vector.Load(_buffer + i + n);
+            // The widest loads: on a Zen 5 core they read 2–7% faster than 256-bit ones (alternating in one process).
+            var a = Vector512<float>.Zero;
+            var b = Vector512<float>.Zero;
+            for (; i + 32 <= end; i += 32)
+            {
+                a += Vector512.Load(_buffer + i);
+                b += Vector512.Load(_buffer + i + 16);
+            }
+            sum = Vector512.Sum(a + b);
         }
-        float sum = Vector.Sum(a + b);
+        else
+        {
+            var a = Vector<float>.Zero;
+            var b = Vector<float>.Zero;
+            int n = Vector<float>.Count;
+            for (; i + 2 * n <= end; i += 2 * n)
+            {
+                a += Vector.Load(_buffer + i);
+                b += Vector.Load(_buffer + i + n);
+            }
+            sum = Vector.Sum(a + b);
+        }
         for (; i < end; i++) sum += _buffer[i];
         return sum;
     }

@@ -8,8 +8,8 @@ namespace Basalt.Tensors.Diagnostics;
 /// <summary>
 /// Memory read bandwidth: a buffer far larger than the caches (512 MiB by default), summed with the widest accelerated
 /// vectors by one or more threads, each reading its own contiguous share. Decoding reads every weight once per token, so this is the
-/// ceiling for decode speed. The buffer is native memory, touched once at construction so that every page is mapped
-/// before anything is timed; <see cref="Dispose"/> frees it.
+/// ceiling for decode speed. The buffer is native memory, written and then read a few times at construction so that
+/// every page is mapped and warm before anything is timed; <see cref="Dispose"/> frees it.
 /// </summary>
 public sealed unsafe class ReadBandwidth : IDisposable
 {
@@ -22,12 +22,18 @@ public sealed unsafe class ReadBandwidth : IDisposable
         Bytes = bytes;
         _buffer = (float*)NativeMemory.AlignedAlloc((nuint)bytes, 4096);
         new Span<float>(_buffer, (int)(bytes / sizeof(float))).Fill(1);
+        // The first passes over freshly written memory read slowly (on the shared host: 14, 24, 27, then 29-30 GB/s
+        // on one thread, with or without tiered compilation), so a few untimed passes come first.
+        for (int pass = 0; pass < 4; pass++) Read(1);
     }
 
     /// <summary>Size of the buffer in bytes.</summary>
     public long Bytes { get; }
 
-    /// <summary>Reads the whole buffer once with <paramref name="threads"/> threads; returns GB/s (10^9 bytes per second).</summary>
+    /// <summary>
+    /// Reads the whole buffer once with <paramref name="threads"/> threads; returns GB/s (10^9 bytes per second). The
+    /// first call with more than one thread also starts pool threads: make it untimed (<see cref="Read"/>).
+    /// </summary>
     public double Measure(int threads)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);

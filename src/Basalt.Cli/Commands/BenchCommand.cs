@@ -11,8 +11,8 @@ namespace Basalt.Cli.Commands;
 /// llama-bench does: ppN is N prompt tokens as one batch from an empty cache, tgN is N tokens
 /// generated one at a time; each is repeated R times after one warm-up run and reported as mean ± standard deviation.
 /// With <c>--bandwidth</c> the memory read bandwidth is measured with the same threads just before and just after
-/// each generation run, and each run's weight reads are divided by the mean of its two: on a shared host the
-/// bandwidth moves by a fifth within minutes, so a figure taken at another time says little about this run.
+/// each generation run, and each run's weight reads are divided by the highest of those readings: on a shared host
+/// the bandwidth moves by a fifth within minutes, so a figure taken at another time says little about this run.
 /// </summary>
 internal static class BenchCommand
 {
@@ -99,8 +99,9 @@ internal static class BenchCommand
 
     /// <summary>
     /// Tokens per second of <paramref name="reps"/> runs after a warm-up. With a <paramref name="probe"/>, it is called
-    /// just before and just after each measured run (outside its timing), and the mean of the two goes to
-    /// <paramref name="around"/>.
+    /// twice just before and twice just after each measured run (outside its timing), and the highest of the four
+    /// goes to <paramref name="around"/>: the run's ceiling. A single read of the buffer takes ~20 ms, and on a busy
+    /// host one such sample can fall well below what the same core reads over the run's seconds.
     /// </summary>
     private static double[] Measure(int reps, Action run, int tokens, Func<double>? probe = null, double[]? around = null)
     {
@@ -108,11 +109,11 @@ internal static class BenchCommand
         var rates = new double[reps];
         for (int i = 0; i < reps; i++)
         {
-            double before = probe?.Invoke() ?? 0;
+            double before = probe is null ? 0 : Math.Max(probe(), probe());
             var clock = Stopwatch.StartNew();
             run();
             rates[i] = tokens / clock.Elapsed.TotalSeconds;
-            if (probe is not null) around![i] = (before + probe()) / 2;
+            if (probe is not null) around![i] = Math.Max(before, Math.Max(probe(), probe()));
         }
         return rates;
     }

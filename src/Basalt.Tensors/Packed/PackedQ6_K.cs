@@ -210,6 +210,7 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
             {
                 byte* unit = super + UnitsAt + u * UnitBytes;
                 Prefetch(unit, UnitBytes, FarPrefetch);
+                if (u == 0) Prefetch(super, UnitsAt, FarPrefetch); // the header, which no unit's prefetch covers
                 Weights(unit, out var l0, out var h0, out var l1, out var h1, out var l2, out var h2, out var l3, out var h3);
                 var scA = ScalePairs(super, 2 * u, pairs);
                 var scB = ScalePairs(super, 2 * u + 1, pairs);
@@ -244,6 +245,7 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
             {
                 byte* unit = super + UnitsAt + u * UnitBytes;
                 Prefetch(unit, UnitBytes, FarPrefetch);
+                if (u == 0) Prefetch(super, UnitsAt, FarPrefetch); // the header, which no unit's prefetch covers
                 Weights(unit, out var l0, out var h0, out var l1, out var h1, out var l2, out var h2, out var l3, out var h3);
                 var scA = ScalePairs(super, 2 * u, pairs);
                 var scB = ScalePairs(super, 2 * u + 1, pairs);

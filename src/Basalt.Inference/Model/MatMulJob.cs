@@ -135,7 +135,7 @@ internal sealed class MatMulJob : IParallelJob
         for (int e = 0; e < j; e++)
         {
             if (ws[e].Cols != ws[j].Cols) throw new ArgumentException("Matrices that share an input must have the same width.", nameof(ws));
-            if (ws[e].Packed is { } a && ws[j].Packed is { } b ? a.Type == b.Type : ws[e].Packed is null && ws[j].Packed is null && ws[e].Type == ws[j].Type)
+            if (ws[e].Packed is { } a && ws[j].Packed is { } b ? a.SharesInputWith(b) : ws[e].Packed is null && ws[j].Packed is null && ws[e].Type == ws[j].Type)
                 return e;
         }
         return -1;

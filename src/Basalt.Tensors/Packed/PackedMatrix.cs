@@ -95,6 +95,16 @@ public abstract unsafe class PackedMatrix : IDisposable
         return packed;
     }
 
+    /// <summary>
+    /// Whether an input prepared by <paramref name="other"/> is also this matrix's input: the same type, and where a
+    /// type prepares its inputs in more than one way (F16 scales them only for matrices with no infinities or NaNs),
+    /// the same way.
+    /// </summary>
+    public bool SharesInputWith(PackedMatrix other) => other.Type == Type && other.InputVariant == InputVariant;
+
+    /// <summary>Which of its type's ways of preparing an input this matrix takes (see <see cref="SharesInputWith"/>).</summary>
+    private protected virtual int InputVariant => 0;
+
     /// <summary>Converts an activation vector of <see cref="Cols"/> floats into the input form the kernels read.</summary>
     public abstract void PrepareInput(ReadOnlySpan<float> x, Span<byte> input);
 

@@ -1,4 +1,6 @@
+using Basalt.Gguf;
 using Basalt.Inference.Model;
+using Basalt.Tensors;
 using Basalt.Tensors.Threading;
 
 namespace Basalt.Inference.Tests.Model;
@@ -62,6 +64,54 @@ public sealed class MatMulJobTests
                 new MatMulJob(n, cols).Run(null, parts[j], x, cols, n, fresh);
                 Assert.True(fresh.AsSpan().SequenceEqual(ys[j]), $"{file}: {parts[j].Name}, {n} inputs");
             }
+        }
+    }
+
+    [Fact]
+    public void F16MatricesWithAndWithoutInfinitiesDoNotShareAnInput()
+    {
+        // A packed F16 matrix with no infinities or NaNs takes its input scaled by 2^112, one with them unscaled: in one
+        // dispatch each must still get its own. The second matrix holds +Inf in row 3, column 5.
+        const int rows = 32, cols = 64;
+        var random = new Random(3);
+        byte[] Matrix(bool withInfinity)
+        {
+            var halves = Enumerable.Range(0, rows * cols).Select(_ => BitConverter.HalfToUInt16Bits((Half)(random.NextDouble() - 0.5))).ToArray();
+            if (withInfinity) halves[3 * cols + 5] = 0x7C00;
+            return halves.SelectMany(BitConverter.GetBytes).ToArray();
+        }
+        string path = Path.Combine(Path.GetTempPath(), $"basalt-f16-inf-{Guid.NewGuid():N}.gguf");
+        new GgufWriter()
+            .AddTensor("finite.weight", [cols, rows], GgmlType.F16, Matrix(false))
+            .AddTensor("infinite.weight", [cols, rows], GgmlType.F16, Matrix(true))
+            .WriteTo(path);
+        try
+        {
+            using var file = GgufFile.Open(path);
+            var finite = new WeightTensor(file, file.FindTensor("finite.weight")!);
+            var infinite = new WeightTensor(file, file.FindTensor("infinite.weight")!);
+            finite.Pack();
+            infinite.Pack();
+            Assert.SkipWhen(finite.Packed is null, "no packed kernels on this CPU");
+            var x = Enumerable.Range(0, 2 * cols).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+            foreach (WeightTensor[] parts in new[] { new[] { finite, infinite }, new[] { infinite, finite } })
+            {
+                var together = parts.Select(w => new float[2 * rows]).ToArray();
+                new MatMulJob(2, cols).Run(null, parts, together, x, cols, 2);
+                for (int j = 0; j < parts.Length; j++)
+                {
+                    var alone = new float[2 * rows];
+                    new MatMulJob(2, cols).Run(null, parts[j], x, cols, 2, alone);
+                    Assert.True(alone.AsSpan().SequenceEqual(together[j]), $"{parts[j].Name} after {parts[0].Name}");
+                    Assert.Contains(alone, float.IsNormal);
+                }
+            }
+            finite.ReleasePacked();
+            infinite.ReleasePacked();
+        }
+        finally
+        {
+            File.Delete(path);
         }
     }
 

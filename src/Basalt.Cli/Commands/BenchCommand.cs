@@ -27,7 +27,7 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var bandwidth = new Option<bool>("--bandwidth")
         {
-            Description = "Also measure memory read bandwidth (512 MiB, same threads) just before and after each generation run, and report the share of it generation reads.",
+            Description = "Also measure memory read bandwidth (512 MiB, same threads) just before and after each generation run, and report the share of it each run reads (their mean).",
         };
         var command = new Command("bench", "Prompt-processing and generation speed, measured like llama-bench.") { model, pp, tg, reps, threads, json, cacheType, bandwidth };
         command.SetAction(parse =>
@@ -35,6 +35,7 @@ internal static class BenchCommand
             int nPrompt = parse.GetValue(pp), nGen = parse.GetValue(tg), r = parse.GetValue(reps);
             if (nPrompt < 0 || nGen < 0 || nPrompt + nGen == 0) throw new CliUsageException("-p and -n must be 0 or more, and not both 0.");
             if (r < 1) throw new CliUsageException($"--repetitions must be at least 1; got {r}.");
+            if (parse.GetValue(bandwidth) && nGen == 0) throw new CliUsageException("--bandwidth measures around the generation runs: it needs -n above 0.");
             string path = ModelLocator.Resolve(parse.GetRequiredValue(model));
             using var m = TransformerModel.Load(path);
             using var runtime = ThreadsOption.CreateRuntime(parse.GetValue(threads));
@@ -90,7 +91,7 @@ internal static class BenchCommand
                 if (tgRates is not null) stdout.WriteLine(string.Create(inv, $"| {name} | {size} | {runtime.ThreadCount} | tg{nGen} | {Mean(tgRates):F2} ± {StdDev(tgRates):F2} |"));
                 if (gbs is double g) stdout.WriteLine(string.Create(inv, $"generation reads {weightBytes / 1e6:F1} MB of weights per token: {g:F2} GB/s"));
                 if (around is not null && share is double f)
-                    stdout.WriteLine(string.Create(inv, $"memory read bandwidth around each generation run: {Mean(around):F2} ± {StdDev(around):F2} GB/s; generation reads {100 * f:F1}% of it"));
+                    stdout.WriteLine(string.Create(inv, $"memory read bandwidth around each generation run: {Mean(around):F2} ± {StdDev(around):F2} GB/s; each run read {100 * f:F1}% of its own on average"));
             }
             return 0;
         });

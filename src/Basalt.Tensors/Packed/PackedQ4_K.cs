@@ -159,7 +159,7 @@ internal sealed unsafe class PackedQ4_K : PackedMatrix
             {
                 byte* unit = super + UnitsAt + j * UnitBytes;
                 Prefetch(unit, UnitBytes, FarPrefetch);
-                if (j == 0) Prefetch(super, UnitsAt, FarPrefetch); // the header, which no unit's prefetch covers
+                if (j == 0) Prefetch(super, UnitsAt, FarPrefetch); // the hole the units' prefetches leave (see PackedQ6_K.Group1)
                 var v0 = Vector512.LoadAligned(unit);
                 var v1 = Vector512.LoadAligned(unit + 64);
                 var v2 = Vector512.LoadAligned(unit + 128);

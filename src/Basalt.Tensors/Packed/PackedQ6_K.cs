@@ -178,10 +178,11 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
             byte* super = group + (long)s * SuperBytes, xs = x + 256 * s;
             int* offsets = offsetBase + 16 * s;
             var sum = Vector512<int>.Zero;
-            // The whole superblock (53 lines) at once. Prefetching each unit's 384 bytes before it is read left the
-            // 320-byte header of every superblock (scales, d) to the hardware prefetcher. Alternating in one process
-            // over the Q4_K_M model's products against a plain read: with this for Q6_K, one thread read 100-101% ->
-            // 106% of it and two threads 92-97% -> 107-108%; with Q4_K the same way too, one thread 95.5% -> 107.5%.
+            // The whole superblock (53 lines) at once. Prefetching each unit's 384 bytes a distance ahead of it left a
+            // 320-byte hole in every superblock's stretch (the units' prefetches skip as much as the header is long),
+            // for the hardware prefetcher to fill. Alternating in one process over the Q4_K_M model's products against
+            // a plain read: with this for Q6_K, one thread read 100-101% -> 106% of it and two threads 92-97% ->
+            // 107-108%; in a later run with Q4_K the same way too, one thread 95.5% -> 107.5%.
             Prefetch(super, SuperBytes, near);
             for (int u = 0; u < 8; u++)
             {
@@ -210,7 +211,7 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
             {
                 byte* unit = super + UnitsAt + u * UnitBytes;
                 Prefetch(unit, UnitBytes, FarPrefetch);
-                if (u == 0) Prefetch(super, UnitsAt, FarPrefetch); // the header, which no unit's prefetch covers
+                if (u == 0) Prefetch(super, UnitsAt, FarPrefetch); // the hole the units' prefetches leave (see Group1)
                 Weights(unit, out var l0, out var h0, out var l1, out var h1, out var l2, out var h2, out var l3, out var h3);
                 var scA = ScalePairs(super, 2 * u, pairs);
                 var scB = ScalePairs(super, 2 * u + 1, pairs);
@@ -245,7 +246,7 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
             {
                 byte* unit = super + UnitsAt + u * UnitBytes;
                 Prefetch(unit, UnitBytes, FarPrefetch);
-                if (u == 0) Prefetch(super, UnitsAt, FarPrefetch); // the header, which no unit's prefetch covers
+                if (u == 0) Prefetch(super, UnitsAt, FarPrefetch); // the hole the units' prefetches leave (see Group1)
                 Weights(unit, out var l0, out var h0, out var l1, out var h1, out var l2, out var h2, out var l3, out var h3);
                 var scA = ScalePairs(super, 2 * u, pairs);
                 var scB = ScalePairs(super, 2 * u + 1, pairs);

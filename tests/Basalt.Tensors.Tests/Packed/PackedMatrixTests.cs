@@ -153,18 +153,23 @@ public sealed unsafe class PackedMatrixTests
             fixed (byte* w = weights)
             {
                 using var packed = PackedMatrix.TryPack(GgmlType.Q4_0, w, rows, cols, rowBytes)!;
-                var input = new byte[packed.InputBytes];
-                packed.PrepareInput(Enumerable.Repeat(1f, cols).ToArray(), input);
-                var y = new float[rows];
-                packed.Multiply(input, input.Length, 1, 0, 1, y, rows);
+                var one = new byte[packed.InputBytes];
+                packed.PrepareInput(Enumerable.Repeat(1f, cols).ToArray(), one);
                 float dx = (float)(Half)(1f / 127);
-                for (int r = 0; r < rows; r++)
+                foreach (int count in new[] { 1, 4, 8 }) // the one-, four- and eight-input kernels
                 {
-                    float first = MathF.FusedMultiplyAdd(sums[r, 0], (float)BitConverter.UInt16BitsToHalf(scales[r, 0]) * dx, 0);
-                    float expected = MathF.FusedMultiplyAdd(sums[r, 1], (float)BitConverter.UInt16BitsToHalf(scales[r, 1]) * dx, first);
-                    Assert.Equal(expected, y[r]);
+                    var inputs = Enumerable.Repeat(one, count).SelectMany(b => b).ToArray();
+                    var y = new float[count * rows];
+                    packed.Multiply(inputs, one.Length, count, 0, 1, y, rows);
+                    for (int i = 0; i < count; i++)
+                        for (int r = 0; r < rows; r++)
+                        {
+                            float first = MathF.FusedMultiplyAdd(sums[r, 0], (float)BitConverter.UInt16BitsToHalf(scales[r, 0]) * dx, 0);
+                            float expected = MathF.FusedMultiplyAdd(sums[r, 1], (float)BitConverter.UInt16BitsToHalf(scales[r, 1]) * dx, first);
+                            Assert.Equal(expected, y[i * rows + r]);
+                        }
+                    if (withInfinity) Assert.True(float.IsInfinity(y[5]));
                 }
-                if (withInfinity) Assert.True(float.IsInfinity(y[5]));
             }
         }
     }

@@ -46,7 +46,7 @@ internal static class BenchCommand
             int[] tokens = Enumerable.Range(0, Math.Max(nPrompt, 1)).Select(_ => random.Next(m.Config.VocabSize)).ToArray();
 
             var ppRates = nPrompt > 0 ? Measure(r, () => { sequence.Reset(); sequence.Process(tokens.AsSpan(0, nPrompt)); }, nPrompt) : null;
-            using var probe = parse.GetValue(bandwidth) && nGen > 0 ? new ReadBandwidth() : null;
+            using var probe = parse.GetValue(bandwidth) ? new ReadBandwidth() : null; // -n > 0 checked above
             probe?.Read(runtime.ThreadCount); // untimed: starts the pool threads a first parallel read waits for
             double[]? around = probe is null ? null : new double[r];
             var tgRates = nGen > 0 ? Measure(r, () =>

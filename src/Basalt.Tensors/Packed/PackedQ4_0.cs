@@ -124,8 +124,7 @@ internal sealed unsafe class PackedQ4_0 : PackedMatrix
         var (l3, h3) = Nibbles(q + 192, mask);
         pl += Avx512BW.MultiplyAddAdjacent(l3, Broadcast(xb + 12));
         ph += Avx512BW.MultiplyAddAdjacent(h3, Broadcast(xb + 28));
-        var sum = Avx512BW.MultiplyAddAdjacent(pl + ph, ones) - Vector512.Create(bias);
-        return Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sum), T.Widen(scales) * Vector512.Create(xScale), acc);
+        return Term(pl + ph, ones, bias, xScale, T.Widen(scales), acc);
     }
 
     private protected override void Group4(byte* group, byte* x, int xStride, float* y, int yStride)
@@ -245,11 +244,19 @@ internal sealed unsafe class PackedQ4_0 : PackedMatrix
         p3 += Avx512BW.MultiplyAddAdjacent(lo, Broadcast(x3)) + Avx512BW.MultiplyAddAdjacent(hi, Broadcast(x3 + 16));
     }
 
-    /// <summary>One block's term for one input, as <see cref="Group1"/> forms it.</summary>
+    /// <summary>One block's term for one input of the multi-input kernels, from the input's scale and bias arrays.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Block(Vector512<short> p, Vector512<short> ones, byte* x, int scaleAt, int biasAt, int k, Vector512<float> dw, Vector512<float> acc)
+    private static Vector512<float> Block(Vector512<short> p, Vector512<short> ones, byte* x, int scaleAt, int biasAt, int k, Vector512<float> dw, Vector512<float> acc) =>
+        Term(p, ones, ((int*)(x + biasAt))[k], ((float*)(x + scaleAt))[k], dw, acc);
+
+    /// <summary>
+    /// acc + (Σ pairs of <paramref name="p"/> − bias) · (dw · xScale): the one formula every kernel adds a block with,
+    /// so that a result does not depend on which kernel formed it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Term(Vector512<short> p, Vector512<short> ones, int bias, float xScale, Vector512<float> dw, Vector512<float> acc)
     {
-        var sum = Avx512BW.MultiplyAddAdjacent(p, ones) - Vector512.Create(((int*)(x + biasAt))[k]);
-        return Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sum), dw * Vector512.Create(((float*)(x + scaleAt))[k]), acc);
+        var sum = Avx512BW.MultiplyAddAdjacent(p, ones) - Vector512.Create(bias);
+        return Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sum), dw * Vector512.Create(xScale), acc);
     }
 }

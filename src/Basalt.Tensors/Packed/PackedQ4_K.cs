@@ -125,7 +125,7 @@ internal sealed unsafe class PackedQ4_K : PackedMatrix
         {
             byte* super = group + (long)s * SuperBytes, xs = x + 256 * s;
             var scaled = Vector512<int>.Zero;
-            Prefetch(super, SuperBytes, near); // the whole superblock (37 lines) at once: see PackedQ6_K.Group1
+            PrefetchBurst(super, SuperBytes, near); // the whole superblock (37 lines) at once: see PackedQ6_K.Group1
             for (int j = 0; j < 8; j++)
             {
                 byte* unit = super + UnitsAt + j * UnitBytes;

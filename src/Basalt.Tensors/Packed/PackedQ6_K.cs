@@ -183,7 +183,7 @@ internal sealed unsafe class PackedQ6_K : PackedMatrix
             // for the hardware prefetcher to fill. Alternating in one process over the Q4_K_M model's products against
             // a plain read: with this for Q6_K, one thread read 100-101% -> 106% of it and two threads 92-97% ->
             // 107-108%; in a later run with Q4_K the same way too, one thread 95.5% -> 107.5%.
-            Prefetch(super, SuperBytes, near);
+            PrefetchBurst(super, SuperBytes, near);
             for (int u = 0; u < 8; u++)
             {
                 byte* unit = super + UnitsAt + u * UnitBytes;

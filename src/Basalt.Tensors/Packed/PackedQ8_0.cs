@@ -71,7 +71,7 @@ internal sealed unsafe class PackedQ8_0 : PackedMatrix
         for (int k = 0; k < _blocks; k++)
         {
             byte* q = Quants(group, k), xb = x + 64 * k;
-            if ((k & 1) == 0) Prefetch(q, PairBytes, near);
+            if ((k & 1) == 0) PrefetchBurst(q, PairBytes, near);
             // Two integer chains, added at the end: the block sum is exact either way.
             Vector512<int> s0 = default, s1 = default;
             for (int j = 0; j < 16; j += 2)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Basalt.Tensors.Diagnostics;
 
@@ -54,6 +55,20 @@ public sealed unsafe class ReadBandwidth : IDisposable
         return partial.Sum();
     }
 
+    /// <summary>Floats in a 4 KiB page: the loop prefetches one line per page read.</summary>
+    private const int PageFloats = 1024;
+
+    /// <summary>
+    /// One line 16 KiB ahead of <paramref name="at"/>, so that the page walks for the pages ahead start before the loads
+    /// reach them (as the packed decode kernels do). On one Zen 5 thread the loop read 41.5–41.9 GB/s with it (8, 16 or
+    /// 32 KiB ahead) against 34.6–34.7 without, on two 68–73 against 53; software prefetch of every line 4 KiB ahead had
+    /// made it 7–14% slower.
+    /// </summary>
+    private static void PrefetchPageAhead(float* at)
+    {
+        if (Sse.IsSupported) Sse.Prefetch0((byte*)at + 16384);
+    }
+
     private float Sum(int thread, int threads)
     {
         // Each share a whole number of 64-byte lines (a share off a line would split every load across two).
@@ -66,6 +81,15 @@ public sealed unsafe class ReadBandwidth : IDisposable
             // The widest loads: on a Zen 5 core they read 2–7% faster than 256-bit ones (alternating in one process).
             var a = Vector512<float>.Zero;
             var b = Vector512<float>.Zero;
+            for (; i + PageFloats <= end; i += PageFloats)
+            {
+                PrefetchPageAhead(_buffer + i);
+                for (long j = i; j < i + PageFloats; j += 32)
+                {
+                    a += Vector512.Load(_buffer + j);
+                    b += Vector512.Load(_buffer + j + 16);
+                }
+            }
             for (; i + 32 <= end; i += 32)
             {
                 a += Vector512.Load(_buffer + i);
@@ -78,6 +102,15 @@ public sealed unsafe class ReadBandwidth : IDisposable
             var a = Vector<float>.Zero;
             var b = Vector<float>.Zero;
             int n = Vector<float>.Count;
+            for (; i + PageFloats <= end; i += PageFloats)
+            {
+                PrefetchPageAhead(_buffer + i);
+                for (long j = i; j < i + PageFloats; j += 2 * n)
+                {
+                    a += Vector.Load(_buffer + j);
+                    b += Vector.Load(_buffer + j + n);
+                }
+            }
             for (; i + 2 * n <= end; i += 2 * n)
             {
                 a += Vector.Load(_buffer + i);

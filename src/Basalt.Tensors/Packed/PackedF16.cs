@@ -126,7 +126,7 @@ internal sealed unsafe class PackedF16 : PackedMatrix
         Vector512<float> a = default, b = default;
         for (int chunk = 0; chunk < Cols; chunk += BurstColumns)
         {
-            PrefetchStream(group + 32L * chunk, 32 * BurstColumns, near);
+            PrefetchBurst(group + 32L * chunk, 32 * BurstColumns, near);
             for (int j = chunk, end = Math.Min(chunk + BurstColumns, Cols); j < end; j += 2)
             {
                 var line = Line(group, j);

@@ -235,21 +235,6 @@ public abstract unsafe class PackedMatrix : IDisposable
         Sse.Prefetch0(at + distance + PageAhead);
     }
 
-    /// <summary>
-    /// <see cref="PrefetchBurst"/> with the non-temporal hint (<c>prefetchnta</c>), for weights a one-input kernel reads once.
-    /// Alternating in one process over a model's products against a plain read (one thread, Zen 5, the order A B B A
-    /// so that neither variant always runs right after the plain read), over the <c>prefetcht0</c> it replaces: F16
-    /// 90.5% -> 99% and 96.7% -> 105% of the plain read in two runs, Q4_0 88% -> 91%. Q8_0 read 5-8% less with it and
-    /// the K-quants the same (each within 1% on one thread, 1-5% less on two, where the host was noisy), so those
-    /// keep <see cref="PrefetchBurst"/>. Measured before <see cref="PageAhead"/>; not measured on other cores.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private protected static void PrefetchStream(byte* at, int bytes, int distance)
-    {
-        for (int i = 0; i < bytes; i += 64) Sse.PrefetchNonTemporal(at + distance + i);
-        Sse.PrefetchNonTemporal(at + distance + PageAhead);
-    }
-
     /// <summary>The four activation bytes at <paramref name="at"/>, repeated in every 32-bit lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private protected static Vector512<sbyte> Broadcast(byte* at) => Vector512.Create(Unsafe.ReadUnaligned<int>(at)).AsSByte();

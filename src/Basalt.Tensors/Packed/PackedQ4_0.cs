@@ -94,7 +94,7 @@ internal sealed unsafe class PackedQ4_0 : PackedMatrix
         int k = 0;
         for (; k + 2 <= _blocks; k += 2, pair += PairBytes, xb += 64)
         {
-            if ((k & (BurstBlocks - 1)) == 0) PrefetchStream(pair, BurstBlocks / 2 * PairBytes, near);
+            if ((k & (BurstBlocks - 1)) == 0) PrefetchBurst(pair, BurstBlocks / 2 * PairBytes, near);
             acc = Block1<T>(pair, (ushort*)(pair + 2 * QuantBytes), xb, bias[k], xScale[k], mask, ones, acc);
             acc = Block1<T>(pair + QuantBytes, (ushort*)(pair + 2 * QuantBytes + 32), xb + 32, bias[k + 1], xScale[k + 1], mask, ones, acc);
         }

@@ -32,6 +32,6 @@ public class ReadBandwidthBenchmark
 
     private sealed class Config : ManualConfig
     {
-        public Config() => AddColumn(new RateColumn("GB/s", "Bytes (10^9) read per second: buffer size / mean time", _ => (512L << 20) / 1e9));
+        public Config() => AddColumn(new RateColumn("GB/s", "Bytes (10^9) read per second: buffer size / mean time", _ => ReadBandwidth.DefaultBytes / 1e9));
     }
 }

@@ -228,7 +228,7 @@ public abstract unsafe class PackedMatrix : IDisposable
     /// kernels' code; separate builds confirmed the gain (the F16 sequence alone 30.2–31.9 -> 33.1 GB/s, one-thread
     /// decode against llama.cpp Q4_0 1.46 -> 1.85x, F16 1.06 -> 1.40x). Measured on Zen 5 only.
     /// </summary>
-    private protected const int PageAhead = 16384;
+    internal const int PageAhead = 16384;
 
     /// <summary><see cref="Prefetch"/> a one-input kernel's burst, and one line <see cref="PageAhead"/> past it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

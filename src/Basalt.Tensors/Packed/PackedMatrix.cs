@@ -235,8 +235,12 @@ public abstract unsafe class PackedMatrix : IDisposable
     private protected static void PrefetchBurst(byte* at, int bytes, int distance)
     {
         Prefetch(at, bytes, distance);
-        Sse.Prefetch0(at + distance + PageAhead);
+        PrefetchPage(at, distance);
     }
+
+    /// <summary>Only the line <see cref="PageAhead"/> past the burst <see cref="PrefetchBurst"/> would take, for a kernel the hardware prefetcher keeps fed without the burst.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected static void PrefetchPage(byte* at, int distance) => Sse.Prefetch0(at + distance + PageAhead);
 
     /// <summary>The four activation bytes at <paramref name="at"/>, repeated in every 32-bit lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

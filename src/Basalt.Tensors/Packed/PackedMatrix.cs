@@ -185,10 +185,15 @@ public abstract unsafe class PackedMatrix : IDisposable
     /// <item>Zen 4: 0–128 best (Q4_0 ~25 GB/s on one thread), none 20 GB/s, 512 19 GB/s, further worse still: with each
     /// group one sequential stream the hardware prefetcher does most of the work.</item>
     /// <item>Zen 5 (family 1Ah): far ahead. At 128 one thread read F16 at 25–27 GB/s, Q6_K 14–20, Q8_0 17–26; at 4096
-    /// F16 34–36, Q6_K 32–34, Q8_0 29–37 (two threads: F16 46–52 → 56–65, Q6_K 26 → 64–69 GB/s).</item>
+    /// F16 34–36, Q6_K 32–34, Q8_0 29–37 (two threads: F16 46–52 → 56–65, Q6_K 26 → 64–69 GB/s). With the page
+    /// prefetch (<see cref="PageAhead"/>), 6 KiB beat 4 KiB: over each model's products, the kernels compiled for both
+    /// distances side by side in one process and alternated (24 passes a run, medians of the paired ratios), one thread
+    /// Q4_0 1.011–1.016, Q8_0 1.014–1.023, the Q4_K_M model 1.028–1.059; two threads Q4_0 1.051, Q8_0 1.032, Q4_K_M
+    /// 1.047 (twice). 5 KiB did as well for Q4_0 and Q8_0 and half as well for Q4_K_M; 8 KiB nothing (Q8_0 1.003,
+    /// Q4_0 1.000). Variants identical to the 4 KiB one, run as controls, came out 0.993–1.023.</item>
     /// </list>
     /// </summary>
-    private protected static readonly int NearPrefetch = IsZen5OrLater() ? 4096 : 128;
+    private protected static readonly int NearPrefetch = IsZen5OrLater() ? 6144 : 128;
 
     /// <summary>An AMD core of family 1Ah (Zen 5) or later, from CPUID leaf 1.</summary>
     private static bool IsZen5OrLater()

@@ -46,6 +46,15 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
         bool inline = Vector512.IsHardwareAccelerated && hd % 16 == 0;
         if (_tiles[thread].Length < Tile * hd) _tiles[thread] = new float[Tile * hd];
         var tile = _tiles[thread].AsSpan(0, Tile * hd);
+        // Decoding streams every weight through the caches between two layers' attention, so a short context's keys
+        // and values come from memory: the first tile of each of this thread's heads is requested up front, to arrive
+        // together (later tiles the hardware prefetcher follows). Decoding the tinyllama shape (positions 0-63, Q4_0),
+        // alternating builds with and without: 276-334 -> 215-253 µs a token on two threads, 285-329 -> 259-287 on one.
+        for (int pair = start; pair < end; pair++)
+        {
+            var e = _entries[pair / kvHeads];
+            e.Cache.Prefetch(_layer, Math.Min(e.Position + 1, Tile), pair % kvHeads * hd);
+        }
         for (int pair = start; pair < end; pair++)
         {
             int i = pair / kvHeads, g = pair % kvHeads;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using Basalt.Tensors;
 
 namespace Basalt.Inference.Model;
@@ -101,6 +103,27 @@ public sealed class KvCache
 
     /// <summary>Reads the value at <paramref name="position"/>, like <see cref="ReadKey"/>.</summary>
     public void ReadValue(int layer, int position, int offset, Span<float> into) => Read(_v16, _v32, layer, position, offset, into);
+
+    /// <summary>
+    /// Asks the CPU to start loading the keys and values of positions [0, <paramref name="count"/>) of the KV head that
+    /// holds element <paramref name="offset"/>, so that their cache misses overlap rather than come one stretch at a time.
+    /// A hint only: nothing is read.
+    /// </summary>
+    public unsafe void Prefetch(int layer, int count, int offset)
+    {
+        if (!Sse.IsSupported || count <= 0) return;
+        count = Math.Min(count, Capacity);
+        int at = Index(0, offset - offset % _headDim);
+        long bytes = (long)count * _headDim * (UsesF16 ? sizeof(ushort) : sizeof(float));
+        byte* k = UsesF16 ? (byte*)Unsafe.AsPointer(ref _k16![layer][at]) : (byte*)Unsafe.AsPointer(ref _k32![layer][at]);
+        byte* v = UsesF16 ? (byte*)Unsafe.AsPointer(ref _v16![layer][at]) : (byte*)Unsafe.AsPointer(ref _v32![layer][at]);
+        // A prefetch never faults, so an array the GC moves meanwhile costs nothing but the hint.
+        for (long i = 0; i < bytes; i += 64)
+        {
+            Sse.Prefetch0(k + i);
+            Sse.Prefetch0(v + i);
+        }
+    }
 
     /// <summary>
     /// Reads <paramref name="width"/> floats at element <paramref name="offset"/> of the keys at positions

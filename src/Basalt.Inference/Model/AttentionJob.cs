@@ -49,7 +49,7 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
         // Decoding streams every weight through the caches between two layers' attention, so a short context's keys
         // and values come from memory: the first tile of each of this thread's heads is requested up front, to arrive
         // together (later tiles the hardware prefetcher follows). Decoding the tinyllama shape (positions 0-63, Q4_0),
-        // alternating builds with and without: 276-334 -> 215-253 µs a token on two threads, 285-329 -> 259-287 on one.
+        // alternating runs with and without: 276-334 -> 215-253 µs a token on two threads, 285-329 -> 259-287 on one.
         for (int pair = start; pair < end; pair++)
         {
             var e = _entries[pair / kvHeads];

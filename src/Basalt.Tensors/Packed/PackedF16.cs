@@ -125,17 +125,21 @@ internal sealed unsafe class PackedF16 : PackedMatrix
 
     private void Group1<T>(byte* group, byte* x, float* y) where T : struct, IWidening
     {
-        float* xf = (float*)x;
         int near = NearPrefetch; // a local: a static read in the loop can make the JIT spill the accumulators
         Vector512<float> a = default, b = default;
+        // Pointers walk the lines and the input: indexing both from the column cost five scalar instructions a line
+        // (of sixteen). Over the model's products, compiled side by side with the indexed loop and alternated against a
+        // plain read: two threads 1.035, 1.055 and 1.063 times as fast (medians of the paired ratios), one thread 1.006.
+        byte* line = group;
+        float* xf = (float*)x;
         for (int chunk = 0; chunk < Cols; chunk += ChunkColumns)
         {
-            PrefetchPage(group + 32L * chunk, near);
-            for (int j = chunk, end = Math.Min(chunk + ChunkColumns, Cols); j < end; j += 2)
+            PrefetchPage(line, near);
+            for (byte* end = line + 32L * Math.Min(ChunkColumns, Cols - chunk); line < end; line += 64, xf += 2)
             {
-                var line = Line(group, j);
-                a = Vector512.FusedMultiplyAdd(T.Even(line), Vector512.Create(xf[j]), a);
-                b = Vector512.FusedMultiplyAdd(T.Odd(line), Vector512.Create(xf[j + 1]), b);
+                var pair = Vector512.LoadAligned((int*)line);
+                a = Vector512.FusedMultiplyAdd(T.Even(pair), Vector512.Create(xf[0]), a);
+                b = Vector512.FusedMultiplyAdd(T.Odd(pair), Vector512.Create(xf[1]), b);
             }
         }
         (a + b).Store(y);

@@ -192,9 +192,12 @@ public sealed class BatchForward
         int ff = _c.FeedForwardLength;
         var gate = _gate.AsSpan(i * _gateStride, ff);
         var up = _layer!.GateUp is null ? _up.AsSpan(i * ff, ff) : _gate.AsSpan(i * _gateStride + ff, ff);
-        if (_c.Activation == Activation.Gelu) VectorOps.Gelu(gate);
-        else VectorOps.Silu(gate);
-        TensorPrimitives.Multiply(gate, up, gate);
+        if (_c.Activation == Activation.Gelu)
+        {
+            VectorOps.Gelu(gate);
+            TensorPrimitives.Multiply(gate, up, gate);
+        }
+        else VectorOps.SiluMultiply(gate, up);
         _matMul.PrepareRow(i, gate);
     }
 

@@ -135,6 +135,30 @@ public static class VectorOps
     }
 
     /// <summary>
+    /// gate = SiLU(gate) ⊙ up, in one pass: the same bits as <see cref="Silu"/> followed by an element-wise multiply (the
+    /// SiLU value is rounded before the product), without writing and reading back the SiLU values between them.
+    /// </summary>
+    public static unsafe void SiluMultiply(Span<float> gate, ReadOnlySpan<float> up)
+    {
+        if (up.Length != gate.Length) throw new ArgumentException($"gate and up differ in length ({gate.Length} and {up.Length}).", nameof(up));
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+        {
+            fixed (float* g = gate)
+            fixed (float* u = up)
+                for (; i + 16 <= gate.Length; i += 16)
+                {
+                    var v = Vector512.Load(g + i);
+                    (v / (Vector512<float>.One + Exp512(-v)) * Vector512.Load(u + i)).Store(g + i);
+                }
+        }
+        if (i == gate.Length) return;
+        var rest = gate[i..];
+        Silu(rest); // shorter than a vector: the remainder path Silu takes for these elements
+        TensorPrimitives.Multiply(rest, up[i..], rest);
+    }
+
+    /// <summary>
     /// e^x for sixteen floats: e^x = 2^n · e^r with n = round(x·log₂e) and r = x − n·ln 2 (ln 2 in two parts, the first
     /// short enough that n times it is exact, so |r| ≤ ~0.347), e^r by its Taylor series to r⁷ (truncation below 10⁻⁸
     /// relative), and 2^n applied by <c>vscalefps</c>, which gives +∞ past the float range and subnormals or 0 below it.
@@ -206,20 +230,76 @@ public static class VectorOps
         }
     }
 
-    /// <summary>Rotates each head of <paramref name="x"/> by the angles of <see cref="RopeAngles"/> (cos.Length pairs per head).</summary>
-    public static void Rope(Span<float> x, int headDim, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, bool neox)
+    /// <summary>
+    /// Rotates each head of <paramref name="x"/> by the angles of <see cref="RopeAngles"/> (cos.Length pairs per head):
+    /// x₀' = x₀·cos − x₁·sin, x₁' = x₀·sin + x₁·cos, each product rounded before the sum (no fused multiply-add), so the
+    /// 512-bit path gives the scalar loop's bits. It takes sixteen pairs at a time for NeoX (x₀ and x₁ half a head
+    /// apart) and eight for adjacent pairs (one vector, its pairs swapped by one in-lane shuffle); a remainder of pairs
+    /// goes through the scalar loop.
+    /// </summary>
+    public static unsafe void Rope(Span<float> x, int headDim, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, bool neox)
     {
         int half = cos.Length;
+        if (sin.Length != half || 2 * half > headDim) throw new ArgumentException($"Need as many sines as cosines and at most headDim/2 ({headDim / 2}) of each; got {half} and {sin.Length}.", nameof(cos));
+        int heads = x.Length / headDim, vector = 0;
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && heads > 0)
+        {
+            vector = neox ? half & ~15 : half & ~7;
+            fixed (float* x0 = x)
+            fixed (float* c0 = cos)
+            fixed (float* s0 = sin)
+            {
+                if (neox) RopeNeox512(x0, heads, headDim, half, vector, c0, s0);
+                else RopeAdjacent512(x0, heads, headDim, vector, c0, s0);
+            }
+        }
         for (int head = 0; head + headDim <= x.Length; head += headDim)
         {
             var h = x.Slice(head, headDim);
-            for (int i = 0; i < half; i++)
+            for (int i = vector; i < half; i++)
             {
                 int a = neox ? i : 2 * i;
                 int b = neox ? i + half : 2 * i + 1;
                 float x0 = h[a], x1 = h[b];
                 h[a] = x0 * cos[i] - x1 * sin[i];
                 h[b] = x0 * sin[i] + x1 * cos[i];
+            }
+        }
+    }
+
+    private static unsafe void RopeNeox512(float* x, int heads, int headDim, int half, int pairs, float* cos, float* sin)
+    {
+        for (int i = 0; i < pairs; i += 16)
+        {
+            var c = Vector512.Load(cos + i);
+            var s = Vector512.Load(sin + i);
+            for (int head = 0; head < heads; head++)
+            {
+                float* a = x + (long)head * headDim + i, b = a + half;
+                var x0 = Vector512.Load(a);
+                var x1 = Vector512.Load(b);
+                (x0 * c - x1 * s).Store(a);
+                (x0 * s + x1 * c).Store(b);
+            }
+        }
+    }
+
+    private static unsafe void RopeAdjacent512(float* x, int heads, int headDim, int pairs, float* cos, float* sin)
+    {
+        // Each angle twice, for the two elements of its pair; the even elements take −sin·x₁, the odd +sin·x₀.
+        var twice = Vector512.Create(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+        var negateEven = Vector512.Create(0x80000000u, 0, 0x80000000u, 0, 0x80000000u, 0, 0x80000000u, 0,
+            0x80000000u, 0, 0x80000000u, 0, 0x80000000u, 0, 0x80000000u, 0).AsSingle();
+        for (int i = 0; i < pairs; i += 8)
+        {
+            var c = Avx512F.PermuteVar16x32(Vector256.Load(cos + i).ToVector512Unsafe(), twice);
+            var s = Avx512F.PermuteVar16x32(Vector256.Load(sin + i).ToVector512Unsafe(), twice);
+            for (int head = 0; head < heads; head++)
+            {
+                float* at = x + (long)head * headDim + 2 * i;
+                var v = Vector512.Load(at);
+                var swapped = Avx512F.Shuffle(v, v, 0b10_11_00_01); // (x₁, x₀) in every pair
+                (v * c + ((swapped * s) ^ negateEven)).Store(at);
             }
         }
     }

@@ -31,6 +31,27 @@ public sealed class ActivationTests
 
     [Theory]
     [InlineData(1)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(5632)]
+    [InlineData(5641)]
+    public void SiluMultiplyGivesTheBitsOfSiluThenTheProduct(int n)
+    {
+        var gate = Inputs(n, 3 * n);
+        var up = Inputs(n, 3 * n + 1);
+        var expected = (float[])gate.Clone();
+        VectorOps.Silu(expected);
+        for (int i = 0; i < n; i++) expected[i] *= up[i];
+
+        VectorOps.SiluMultiply(gate, up);
+
+        for (int i = 0; i < n; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(gate[i]), $"element {i}: {gate[i]} against {expected[i]}");
+        Assert.Throws<ArgumentException>(() => VectorOps.SiluMultiply(new float[4], new float[3]));
+    }
+
+    [Theory]
+    [InlineData(1)]
     [InlineData(17)]
     [InlineData(512)]
     [InlineData(1100)]

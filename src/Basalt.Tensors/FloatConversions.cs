@@ -118,8 +118,9 @@ public static class FloatConversions
         for (; i < source.Length; i++) destination[i] = (float)(Half)source[i];
     }
 
+    /// <summary>Sixteen floats each rounded to the nearest f16 value (ties to even), as <see cref="RoundToHalfPrecision"/> rounds.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> RoundToHalf(Vector512<float> v)
+    internal static Vector512<float> RoundToHalf(Vector512<float> v)
     {
         var bits = v.AsUInt32();
         var normal = ((bits + Vector512.Create(0xFFFu) + (Vector512.ShiftRightLogical(bits, 13) & Vector512<uint>.One)) & Vector512.Create(0xFFFFE000u)).AsSingle();

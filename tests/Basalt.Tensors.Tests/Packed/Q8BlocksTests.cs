@@ -21,6 +21,14 @@ public sealed unsafe class Q8BlocksTests
             double scale = Math.Pow(10, b % 6 - 3);
             x.AddRange(Enumerable.Range(0, 32).Select(_ => (float)((rng.NextDouble() * 2 - 1) * scale)));
         }
+        // Blocks 16-36: two more groups' worth, sixteen at a time and then five one by one, with a zero block, a block
+        // whose scale falls below the smallest normal fp16, one whose scale passes the largest, and a repeat of block 0.
+        for (int b = 0; b < 21; b++)
+        {
+            double scale = b switch { 5 or 19 => 0, 8 => 1e-6, 11 => 1e7, _ => Math.Pow(10, b % 7 - 3) };
+            if (b == 14) x.AddRange(x.Take(32).ToArray());
+            else x.AddRange(Enumerable.Range(0, 32).Select(_ => (float)((rng.NextDouble() * 2 - 1) * scale)));
+        }
         return [.. x];
     }
 

@@ -26,9 +26,7 @@ internal static unsafe class Q8Blocks
             (scale * Vector512.Create(scaleFactor)).Store(scales + k);
             for (int b = k; b < k + 16; b++)
             {
-                var vid = Avx512F.PermuteVar16x32(inverse, Vector512.Create(b - k));
-                var lo = RoundHalfAway(Vector512.Load(x + 32 * b) * vid);
-                var hi = RoundHalfAway(Vector512.Load(x + 32 * b + 16) * vid);
+                var (lo, hi) = Quants(x + 32 * b, Lane(inverse, b - k));
                 Avx512F.ConvertToVector128SByte(lo).Store(quants + 32 * b);
                 Avx512F.ConvertToVector128SByte(hi).Store(quants + 32 * b + 16);
                 if (sums != null) sums[b] = sumFactor * Vector512.Sum(lo + hi);
@@ -54,9 +52,9 @@ internal static unsafe class Q8Blocks
             scale.Store(scales + k);
             for (int b = k; b < k + 16; b++)
             {
-                var vid = Avx512F.PermuteVar16x32(inverse, Vector512.Create(b - k));
-                Avx512F.ConvertToVector256Int16(RoundHalfAway(Vector512.Load(x + 32 * b) * vid)).Store(quants + 32 * b);
-                Avx512F.ConvertToVector256Int16(RoundHalfAway(Vector512.Load(x + 32 * b + 16) * vid)).Store(quants + 32 * b + 16);
+                var (lo, hi) = Quants(x + 32 * b, Lane(inverse, b - k));
+                Avx512F.ConvertToVector256Int16(lo).Store(quants + 32 * b);
+                Avx512F.ConvertToVector256Int16(hi).Store(quants + 32 * b + 16);
             }
         }
         for (; k < blocks; k++)
@@ -174,9 +172,18 @@ internal static unsafe class Q8Blocks
         float amax = MathF.Max(MathF.Max(m4.GetElement(0), m4.GetElement(1)), MathF.Max(m4.GetElement(2), m4.GetElement(3)));
         float d = amax / 127;
         float id = d != 0 ? 1.0f / d : 0.0f;
-        var vid = Vector512.Create(id);
-        return (RoundHalfAway(a * vid), RoundHalfAway(b * vid), (float)(Half)d);
+        var (lo, hi) = Quants(x, Vector512.Create(id));
+        return (lo, hi, (float)(Half)d);
     }
+
+    /// <summary>The 32 quants of the block at <paramref name="x"/>: each value times 1/d (<paramref name="inverse"/>, in every lane), rounded half away from zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<int> Lo, Vector512<int> Hi) Quants(float* x, Vector512<float> inverse) =>
+        (RoundHalfAway(Vector512.Load(x) * inverse), RoundHalfAway(Vector512.Load(x + 16) * inverse));
+
+    /// <summary>Element <paramref name="k"/> of <paramref name="v"/> in every lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Lane(Vector512<float> v, int k) => Avx512F.PermuteVar16x32(v, Vector512.Create(k));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> RoundHalfAway(Vector512<float> v)

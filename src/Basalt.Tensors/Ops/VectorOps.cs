@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -11,6 +12,21 @@ namespace Basalt.Tensors.Ops;
 /// </summary>
 public static class VectorOps
 {
+    /// <summary>
+    /// Asks for every cache line of <paramref name="data"/> at once, so that their misses overlap instead of coming one
+    /// after another as a short loop reaches them. A hint only: nothing is read, and nothing happens where the CPU has
+    /// no prefetch instruction.
+    /// </summary>
+    public static unsafe void Prefetch<T>(ReadOnlySpan<T> data) where T : unmanaged
+    {
+        if (!Sse.IsSupported || data.IsEmpty) return;
+        // A prefetch never faults, so memory the GC moves meanwhile costs nothing but the hint.
+        byte* at = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(data));
+        long bytes = (long)data.Length * sizeof(T);
+        for (long i = 0; i < bytes; i += 64) Sse.Prefetch0(at + i);
+        Sse.Prefetch0(at + bytes - 1);
+    }
+
     /// <summary>out = x / sqrt(mean(x²) + eps) * weight (RMSNorm), the sum of squares taken in double.</summary>
     public static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float eps, Span<float> output)
     {

@@ -10,23 +10,75 @@ public sealed class AttentionJobTests
 {
     public static TheoryData<int, int> Shapes => new() { { 64, 1 }, { 64, 3 }, { 64, 4 }, { 64, 37 }, { 128, 9 }, { 80, 6 }, { 16, 5 } };
 
-    // The kernels work on several keys or output slices at once; each sum must still run in the order of the plain loop.
     [Theory]
-    [MemberData(nameof(Shapes))]
-    public void ScoresAreTheBitsOfOneKeyAtATime(int headDim, int span)
+    [InlineData(16, 16)]
+    [InlineData(64, 64)]
+    [InlineData(128, 32)]
+    [InlineData(80, 48)]
+    public void TransposePutsElementDOfRowTInRowDColumnT(int width, int rows)
     {
         Assert.SkipUnless(Vector512.IsHardwareAccelerated, "needs 512-bit vectors");
-        var random = new Random(headDim * 100 + span);
-        var q = Values(random, headDim);
-        var keys = Values(random, span * headDim);
-        var scores = new float[span];
-        AttentionJob.Scores512(q, keys, scores, 0.125f);
-        for (int t = 0; t < span; t++)
+        var source = Values(new Random(width + rows), rows * width);
+        var columns = new float[width * 64];
+        AttentionJob.Transpose(source, width, columns);
+        for (int t = 0; t < rows; t++)
+            for (int d = 0; d < width; d++)
+                Assert.Equal(source[t * width + d], columns[d * 64 + t]);
+    }
+
+    public static TheoryData<int, int, int> HeadShapes => new()
+    {
+        { 64, 1, 8 }, { 64, 5, 8 }, { 64, 16, 4 }, { 64, 33, 3 }, { 64, 64, 8 }, { 128, 37, 9 }, { 80, 20, 6 }, { 16, 64, 1 }, { 64, 47, 5 },
+    };
+
+    // Sixteen keys share a vector: each score must be one chain of FMAs over the head's elements in order, then the scale.
+    [Theory]
+    [MemberData(nameof(HeadShapes))]
+    public void ScoresAreOneChainOfFmasPerKey(int headDim, int count, int heads)
+    {
+        Assert.SkipUnless(Vector512.IsHardwareAccelerated, "needs 512-bit vectors");
+        var random = new Random(headDim * 100 + count * 10 + heads);
+        var queries = Values(random, heads * headDim);
+        int rows = (count + 15) / 16 * 16;
+        var keys = new float[rows * headDim];
+        Values(random, count * headDim).CopyTo(keys, 0);
+        var keysT = new float[headDim * 64];
+        AttentionJob.Transpose(keys, headDim, keysT);
+        int stride = count + 3;
+        var scores = Enumerable.Repeat(float.NaN, heads * stride).ToArray();
+        AttentionJob.ScoresTransposed(queries, heads, keysT, rows, scores, stride, count, 0.125f);
+        for (int j = 0; j < heads; j++)
         {
-            var acc = Vector512<float>.Zero;
-            for (int d = 0; d < headDim; d += 16)
-                acc = Vector512.FusedMultiplyAdd(Vector512.Create(q.AsSpan(d, 16)), Vector512.Create(keys.AsSpan(t * headDim + d, 16)), acc);
-            Assert.Equal(Vector512.Sum(acc) * 0.125f, scores[t]);
+            for (int t = 0; t < count; t++)
+            {
+                float acc = 0;
+                for (int d = 0; d < headDim; d++) acc = MathF.FusedMultiplyAdd(queries[j * headDim + d], keys[t * headDim + d], acc);
+                Assert.Equal(acc * 0.125f, scores[j * stride + t]);
+            }
+            for (int t = count; t < stride && j * stride + t < scores.Length; t++) Assert.True(float.IsNaN(scores[j * stride + t]), "a score past the count was written");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(HeadShapes))]
+    public void MixOfSeveralHeadsIsTheBitsOfEachAlone(int headDim, int count, int heads)
+    {
+        Assert.SkipUnless(Vector512.IsHardwareAccelerated, "needs 512-bit vectors");
+        var random = new Random(headDim * 100 + count * 10 + heads + 1);
+        var values = Values(random, count * headDim);
+        int stride = count + 2;
+        var weights = Values(random, heads * stride);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            var start = Values(random, heads * headDim);
+            var together = (float[])start.Clone();
+            AttentionJob.MixHeads(values, weights, stride, count, together, heads, accumulate);
+            for (int j = 0; j < heads; j++)
+            {
+                var alone = start.AsSpan(j * headDim, headDim).ToArray();
+                AttentionJob.Mix512(values, weights.AsSpan(j * stride, count), alone, accumulate);
+                Assert.Equal(alone, together.AsSpan(j * headDim, headDim).ToArray());
+            }
         }
     }
 
@@ -103,7 +155,13 @@ public sealed class AttentionJobTests
                     cache.ReadKeys(layer, 0, span, kvOffset, hd, keys);
                     cache.ReadValues(layer, 0, span, kvOffset, hd, values);
                     var scores = new float[span];
-                    AttentionJob.Scores512(q.AsSpan(i * c.QDim + h * hd, hd), keys, scores, 1f / MathF.Sqrt(hd));
+                    var query = q.AsSpan(i * c.QDim + h * hd, hd);
+                    for (int t = 0; t < span; t++)
+                    {
+                        float dot = 0;
+                        for (int d = 0; d < hd; d++) dot = MathF.FusedMultiplyAdd(query[d], keys[t * hd + d], dot);
+                        scores[t] = dot * (1f / MathF.Sqrt(hd));
+                    }
                     VectorOps.Softmax(scores);
                     if (f16) FloatConversions.RoundToHalfPrecision(scores, scores);
                     var expected = new float[hd];

@@ -79,6 +79,24 @@ public sealed class HalfPrecisionRoundingTests
         for (int i = 0; i < source.Length; i++)
             Assert.Equal(BitConverter.SingleToInt32Bits((float)(Half)source[i]), BitConverter.SingleToInt32Bits(result[i]));
     }
+
+    [Fact]
+    public void NarrowToHalfGivesTheBitsOfTheCastForEveryKindOfValue()
+    {
+        var rng = new Random(13);
+        var values = new List<float> { 65504f, 65519.99f, 65520f, 70000f, -70000f, 6.1035156e-05f, 6.1035153e-05f, -6.1035153e-05f, 2.9802322e-08f,
+            2.9802326e-08f, 5.9604645e-08f, 1.00048828125f, -1.00146484375f, 0f, -0f, float.PositiveInfinity, float.NegativeInfinity, float.NaN,
+            -float.NaN, BitConverter.Int32BitsToSingle(0x7F800001), BitConverter.Int32BitsToSingle(0x7FABCDEF), float.Epsilon, 1e-30f, -1e-30f };
+        for (int i = 0; i < 4000; i++) values.Add(BitConverter.Int32BitsToSingle(rng.Next()) * (rng.Next(2) == 0 ? 1 : -1));
+        for (int i = 0; i < 4000; i++) values.Add((float)((rng.NextDouble() - 0.5) * Math.Pow(2, rng.Next(-30, 20))));
+        values.Add(3f); // a scalar tail after the vector loop
+        var source = values.ToArray();
+        var result = new Half[source.Length];
+        FloatConversions.NarrowToHalf(source, result);
+        for (int i = 0; i < source.Length; i++)
+            Assert.True(BitConverter.HalfToUInt16Bits((Half)source[i]) == BitConverter.HalfToUInt16Bits(result[i]),
+                $"{source[i]:R} (0x{BitConverter.SingleToUInt32Bits(source[i]):X8}): cast 0x{BitConverter.HalfToUInt16Bits((Half)source[i]):X4}, got 0x{BitConverter.HalfToUInt16Bits(result[i]):X4}");
+    }
 }
 
 public sealed class HalfRowWideningTests

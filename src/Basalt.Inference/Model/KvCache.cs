@@ -57,8 +57,8 @@ public sealed class KvCache
             int at = Index(position, e);
             if (UsesF16)
             {
-                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(key.Slice(e, _headDim), _k16![layer].AsSpan(at, _headDim));
-                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(value.Slice(e, _headDim), _v16![layer].AsSpan(at, _headDim));
+                FloatConversions.NarrowToHalf(key.Slice(e, _headDim), _k16![layer].AsSpan(at, _headDim));
+                FloatConversions.NarrowToHalf(value.Slice(e, _headDim), _v16![layer].AsSpan(at, _headDim));
             }
             else
             {

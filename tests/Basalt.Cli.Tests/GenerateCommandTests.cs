@@ -79,6 +79,29 @@ public sealed class GenerateCommandTests
     }
 
     [Fact]
+    public void BenchAtADepthStartsEachTestAfterThatManyTokens()
+    {
+        var (exit, stdout, stderr) = CliRunner.Run("bench", "-m", Stories, "-p", "8", "-n", "4", "-d", "200", "-r", "2", "-t", "1", "--json");
+        Assert.True(exit == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal(200, doc.RootElement.GetProperty("n_depth").GetInt32());
+        Assert.True(doc.RootElement.GetProperty("pp_tok_s").GetDouble() > 0);
+        Assert.True(doc.RootElement.GetProperty("tg_tok_s").GetDouble() > 0);
+
+        var (tableExit, table, tableErr) = CliRunner.Run("bench", "-m", Stories, "-p", "0", "-n", "4", "-d", "200", "-r", "1", "-t", "1");
+        Assert.True(tableExit == 0, tableErr);
+        Assert.Contains("| tg4 @ d200 |", table);
+
+        // The model holds 2048 positions: a depth that leaves no room is refused up front, saying what it needs.
+        var (overExit, _, overErr) = CliRunner.Run("bench", "-m", Stories, "-p", "0", "-n", "64", "-d", "2000", "-r", "1", "-t", "1");
+        Assert.NotEqual(0, overExit);
+        Assert.Contains("context of 2065", overErr);
+        var (negativeExit, _, negativeErr) = CliRunner.Run("bench", "-m", Stories, "-n", "4", "-d", "-1");
+        Assert.NotEqual(0, negativeExit);
+        Assert.Contains("--n-depth", negativeErr);
+    }
+
+    [Fact]
     public void BenchBandwidthReportsTheReadBandwidthAroundGenerationAndItsShare()
     {
         var (exit, stdout, stderr) = CliRunner.Run("bench", "-m", Stories, "-p", "0", "-n", "8", "-r", "2", "-t", "1", "--bandwidth", "--json");

@@ -7,9 +7,12 @@ using Basalt.Tensors.Diagnostics;
 namespace Basalt.Cli.Commands;
 
 /// <summary>
-/// <c>basalt bench -m MODEL [-p 128] [-n 64] [-t THREADS] [-r REPS] [--bandwidth] [--json]</c>, measured the way
+/// <c>basalt bench -m MODEL [-p 128] [-n 64] [-d 0] [-t THREADS] [-r REPS] [--bandwidth] [--json]</c>, measured the way
 /// llama-bench does: ppN is N prompt tokens as one batch from an empty cache, tgN is N tokens
 /// generated one at a time; each is repeated R times after one warm-up run and reported as mean ± standard deviation.
+/// With a depth D both start after D tokens already in the cache (llama-bench's <c>-d</c>): the speed of a long
+/// conversation, where attention reads D keys and values a token. The D tokens are processed once, untimed, and each
+/// run starts from them.
 /// With <c>--bandwidth</c> the memory read bandwidth is measured with the same threads just before and just after
 /// each generation run, and each run's weight reads are divided by the highest of those readings: on a shared host
 /// the bandwidth moves by a fifth within minutes, so a figure taken at another time says little about this run.
@@ -21,6 +24,7 @@ internal static class BenchCommand
         var model = new Option<string>("--model", "-m") { Description = "Path to a .gguf file, or a model name in the data directory.", Required = true };
         var pp = new Option<int>("--n-prompt", "-p") { Description = "Prompt tokens processed as one batch (0 = skip).", DefaultValueFactory = _ => 128 };
         var tg = new Option<int>("--n-gen", "-n") { Description = "Tokens generated one at a time (0 = skip).", DefaultValueFactory = _ => 64 };
+        var depth = new Option<int>("--n-depth", "-d") { Description = "Tokens already in the cache when each test starts (processed once, untimed).", DefaultValueFactory = _ => 0 };
         var reps = new Option<int>("--repetitions", "-r") { Description = "Measured repetitions after the warm-up.", DefaultValueFactory = _ => 5 };
         var threads = ThreadsOption.Create();
         var cacheType = CacheTypeOption.Create();
@@ -29,29 +33,37 @@ internal static class BenchCommand
         {
             Description = "Also measure memory read bandwidth (512 MiB, same threads) just before and after each generation run, and report the share of it each run reads (their mean).",
         };
-        var command = new Command("bench", "Prompt-processing and generation speed, measured like llama-bench.") { model, pp, tg, reps, threads, json, cacheType, bandwidth };
+        var command = new Command("bench", "Prompt-processing and generation speed, measured like llama-bench.") { model, pp, tg, depth, reps, threads, json, cacheType, bandwidth };
         command.SetAction(parse =>
         {
-            int nPrompt = parse.GetValue(pp), nGen = parse.GetValue(tg), r = parse.GetValue(reps);
+            int nPrompt = parse.GetValue(pp), nGen = parse.GetValue(tg), r = parse.GetValue(reps), nDepth = parse.GetValue(depth);
             if (nPrompt < 0 || nGen < 0 || nPrompt + nGen == 0) throw new CliUsageException("-p and -n must be 0 or more, and not both 0.");
+            if (nDepth < 0) throw new CliUsageException($"--n-depth must be 0 or more; got {nDepth}.");
             if (r < 1) throw new CliUsageException($"--repetitions must be at least 1; got {r}.");
             if (parse.GetValue(bandwidth) && nGen == 0) throw new CliUsageException("--bandwidth measures around the generation runs: it needs -n above 0.");
             string path = ModelLocator.Resolve(parse.GetRequiredValue(model));
             using var m = TransformerModel.Load(path);
             using var runtime = ThreadsOption.CreateRuntime(parse.GetValue(threads));
-            int ctx = Math.Max(nPrompt, nGen) + 1;
-            if (ctx > m.Config.ContextLength) throw new CliUsageException($"-p/-n need a context of {ctx}; the model holds {m.Config.ContextLength}.");
+            long ctxLong = (long)nDepth + Math.Max(nPrompt, nGen) + 1;
+            if (ctxLong > m.Config.ContextLength) throw new CliUsageException($"-d/-p/-n need a context of {ctxLong}; the model holds {m.Config.ContextLength}.");
+            int ctx = (int)ctxLong;
             var sequence = new Sequence(m, ctx, CacheTypeOption.IsF16(parse.GetValue(cacheType)!), runtime);
             var random = new Random(42); // llama-bench feeds random tokens; the values do not affect speed
             int[] tokens = Enumerable.Range(0, Math.Max(nPrompt, 1)).Select(_ => random.Next(m.Config.VocabSize)).ToArray();
+            if (nDepth > 0)
+            {
+                sequence.Process(Enumerable.Range(0, nDepth).Select(_ => random.Next(m.Config.VocabSize)).ToArray());
+            }
+            // Each run starts from the depth's tokens: the cache keeps them, only its length goes back.
+            void Restart() => sequence.Truncate(nDepth);
 
-            var ppRates = nPrompt > 0 ? Measure(r, () => { sequence.Reset(); sequence.Process(tokens.AsSpan(0, nPrompt)); }, nPrompt) : null;
+            var ppRates = nPrompt > 0 ? Measure(r, () => { Restart(); sequence.Process(tokens.AsSpan(0, nPrompt)); }, nPrompt) : null;
             using var probe = parse.GetValue(bandwidth) ? new ReadBandwidth() : null; // -n > 0 checked above
             probe?.Read(runtime.ThreadCount); // untimed: starts the pool threads a first parallel read waits for
             double[]? around = probe is null ? null : new double[r];
             var tgRates = nGen > 0 ? Measure(r, () =>
             {
-                sequence.Reset();
+                Restart();
                 int next = tokens[0];
                 for (int i = 0; i < nGen; i++) next = ArgMax(sequence.Process([next]));
             }, nGen, probe is null ? null : () => probe.Measure(runtime.ThreadCount), around) : null;
@@ -68,6 +80,7 @@ internal static class BenchCommand
                     w.WriteNumber("threads", runtime.ThreadCount);
                     w.WriteNumber("n_prompt", nPrompt);
                     w.WriteNumber("n_gen", nGen);
+                    w.WriteNumber("n_depth", nDepth);
                     w.WriteNumber("repetitions", r);
                     if (ppRates is not null) { w.WriteNumber("pp_tok_s", Mean(ppRates)); w.WriteNumber("pp_tok_s_stddev", StdDev(ppRates)); }
                     if (tgRates is not null) { w.WriteNumber("tg_tok_s", Mean(tgRates)); w.WriteNumber("tg_tok_s_stddev", StdDev(tgRates)); }
@@ -86,9 +99,9 @@ internal static class BenchCommand
                 var inv = CultureInfo.InvariantCulture;
                 stdout.WriteLine($"| model | size | threads | test | t/s |");
                 stdout.WriteLine($"| --- | ---: | ---: | ---: | ---: |");
-                string name = Path.GetFileName(path), size = $"{weightBytes / 1048576.0:F2} MiB";
-                if (ppRates is not null) stdout.WriteLine(string.Create(inv, $"| {name} | {size} | {runtime.ThreadCount} | pp{nPrompt} | {Mean(ppRates):F2} ± {StdDev(ppRates):F2} |"));
-                if (tgRates is not null) stdout.WriteLine(string.Create(inv, $"| {name} | {size} | {runtime.ThreadCount} | tg{nGen} | {Mean(tgRates):F2} ± {StdDev(tgRates):F2} |"));
+                string name = Path.GetFileName(path), size = $"{weightBytes / 1048576.0:F2} MiB", at = nDepth > 0 ? $" @ d{nDepth}" : "";
+                if (ppRates is not null) stdout.WriteLine(string.Create(inv, $"| {name} | {size} | {runtime.ThreadCount} | pp{nPrompt}{at} | {Mean(ppRates):F2} ± {StdDev(ppRates):F2} |"));
+                if (tgRates is not null) stdout.WriteLine(string.Create(inv, $"| {name} | {size} | {runtime.ThreadCount} | tg{nGen}{at} | {Mean(tgRates):F2} ± {StdDev(tgRates):F2} |"));
                 if (gbs is double g) stdout.WriteLine(string.Create(inv, $"generation reads {weightBytes / 1e6:F1} MB of weights per token: {g:F2} GB/s"));
                 if (around is not null && share is double f)
                     stdout.WriteLine(string.Create(inv, $"memory read bandwidth around each generation run: {Mean(around):F2} ± {StdDev(around):F2} GB/s; each run read {100 * f:F1}% of its own on average"));

@@ -113,12 +113,18 @@ public sealed class GenerateCommandTests
         // The share is a mean of per-run ratios; with two runs it lies within a factor of the bandwidth's spread of the ratio of means.
         double ratio = root.GetProperty("tg_read_gb_s").GetDouble() / read;
         Assert.InRange(share, ratio / 3, ratio * 3);
+        // The same against every read of a window as long as each run.
+        double sustained = root.GetProperty("read_gb_s_sustained").GetDouble(), sustainedShare = root.GetProperty("tg_read_share_sustained").GetDouble();
+        Assert.True(sustained > 0 && root.GetProperty("read_gb_s_sustained_stddev").GetDouble() >= 0);
+        double sustainedRatio = root.GetProperty("tg_read_gb_s").GetDouble() / sustained;
+        Assert.InRange(sustainedShare, sustainedRatio / 3, sustainedRatio * 3);
 
         var (plainExit, plain, plainErr) = CliRunner.Run("bench", "-m", Stories, "-p", "0", "-n", "4", "-r", "1", "-t", "1", "--json");
         Assert.True(plainExit == 0, plainErr);
         using var plainDoc = JsonDocument.Parse(plain);
         Assert.False(plainDoc.RootElement.TryGetProperty("read_gb_s", out _));
         Assert.False(plainDoc.RootElement.TryGetProperty("tg_read_share", out _));
+        Assert.False(plainDoc.RootElement.TryGetProperty("tg_read_share_sustained", out _));
     }
 
     [Fact]

@@ -13,9 +13,12 @@ namespace Basalt.Cli.Commands;
 /// With a depth D both start after D tokens already in the cache (llama-bench's <c>-d</c>): the speed of a long
 /// conversation, where attention reads D keys and values a token. The D tokens are processed once, untimed, and each
 /// run starts from them.
-/// With <c>--bandwidth</c> the memory read bandwidth is measured with the same threads just before and just after
-/// each generation run, and each run's weight reads are divided by the highest of those readings: on a shared host
-/// the bandwidth moves by a fifth within minutes, so a figure taken at another time says little about this run.
+/// With <c>--bandwidth</c> the memory read bandwidth is measured on the same threads just before and just after
+/// each generation run, and each run's weight reads are divided by it two ways: by the highest of the two reads just
+/// before and the two just after (<c>tg_read_share</c>, the run's ceiling), and by all the reads of a window as long
+/// as the run itself, half before and half after (<c>tg_read_share_sustained</c>: bytes over time, so the reads
+/// average the host's swings over as long as the run does). On a shared host the bandwidth moves by a fifth within
+/// minutes, so a figure taken at another time says little about this run.
 /// </summary>
 internal static class BenchCommand
 {
@@ -31,7 +34,7 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var bandwidth = new Option<bool>("--bandwidth")
         {
-            Description = "Also measure memory read bandwidth (512 MiB, same threads) just before and after each generation run, and report the share of it each run reads (their mean).",
+            Description = "Also measure memory read bandwidth (512 MiB, same threads) just before and after each generation run, and report the share of it each run reads: of the highest read around it, and of the reads of a window as long as the run (their means).",
         };
         var command = new Command("bench", "Prompt-processing and generation speed, measured like llama-bench.") { model, pp, tg, depth, reps, threads, json, cacheType, bandwidth };
         command.SetAction(parse =>
@@ -58,20 +61,20 @@ internal static class BenchCommand
             void Restart() => sequence.Truncate(nDepth);
 
             var ppRates = nPrompt > 0 ? Measure(r, () => { Restart(); sequence.Process(tokens.AsSpan(0, nPrompt)); }, nPrompt) : null;
-            using var probe = parse.GetValue(bandwidth) ? new ReadBandwidth() : null; // -n > 0 checked above
-            probe?.Read(runtime.ThreadCount); // untimed: starts the pool threads a first parallel read waits for
-            double[]? around = probe is null ? null : new double[r];
+            using var reads = parse.GetValue(bandwidth) ? new ReadBandwidth() : null; // -n > 0 checked above
+            var probe = reads is null ? null : new Probe(reads, runtime, r);
             var tgRates = nGen > 0 ? Measure(r, () =>
             {
                 Restart();
                 int next = tokens[0];
                 for (int i = 0; i < nGen; i++) next = ArgMax(sequence.Process([next]));
-            }, nGen, probe is null ? null : () => probe.Measure(runtime.ThreadCount), around) : null;
+            }, nGen, probe) : null;
 
             long weightBytes = WeightBytesPerToken(m);
             double? gbs = tgRates is null ? null : weightBytes * Mean(tgRates) / 1e9;
             // Each run against the bandwidth measured around it, then averaged.
-            double? share = around is null || tgRates is null ? null : tgRates.Select((rate, i) => weightBytes * rate / 1e9 / around[i]).Average();
+            double? share = probe is null || tgRates is null ? null : tgRates.Select((rate, i) => weightBytes * rate / 1e9 / probe.Peak[i]).Average();
+            double? sustainedShare = probe is null || tgRates is null ? null : tgRates.Select((rate, i) => weightBytes * rate / 1e9 / probe.Sustained[i]).Average();
             if (parse.GetValue(json))
             {
                 JsonOutput.Write(stdout, w =>
@@ -86,11 +89,14 @@ internal static class BenchCommand
                     if (tgRates is not null) { w.WriteNumber("tg_tok_s", Mean(tgRates)); w.WriteNumber("tg_tok_s_stddev", StdDev(tgRates)); }
                     w.WriteNumber("weight_bytes_per_token", weightBytes);
                     if (gbs is double g) w.WriteNumber("tg_read_gb_s", g);
-                    if (around is not null && share is double f)
+                    if (probe is not null && share is double f && sustainedShare is double fs)
                     {
-                        w.WriteNumber("read_gb_s", Mean(around));
-                        w.WriteNumber("read_gb_s_stddev", StdDev(around));
+                        w.WriteNumber("read_gb_s", Mean(probe.Peak));
+                        w.WriteNumber("read_gb_s_stddev", StdDev(probe.Peak));
                         w.WriteNumber("tg_read_share", f);
+                        w.WriteNumber("read_gb_s_sustained", Mean(probe.Sustained));
+                        w.WriteNumber("read_gb_s_sustained_stddev", StdDev(probe.Sustained));
+                        w.WriteNumber("tg_read_share_sustained", fs);
                     }
                 });
             }
@@ -103,8 +109,11 @@ internal static class BenchCommand
                 if (ppRates is not null) stdout.WriteLine(string.Create(inv, $"| {name} | {size} | {runtime.ThreadCount} | pp{nPrompt}{at} | {Mean(ppRates):F2} ± {StdDev(ppRates):F2} |"));
                 if (tgRates is not null) stdout.WriteLine(string.Create(inv, $"| {name} | {size} | {runtime.ThreadCount} | tg{nGen}{at} | {Mean(tgRates):F2} ± {StdDev(tgRates):F2} |"));
                 if (gbs is double g) stdout.WriteLine(string.Create(inv, $"generation reads {weightBytes / 1e6:F1} MB of weights per token: {g:F2} GB/s"));
-                if (around is not null && share is double f)
-                    stdout.WriteLine(string.Create(inv, $"memory read bandwidth around each generation run: {Mean(around):F2} ± {StdDev(around):F2} GB/s; each run read {100 * f:F1}% of its own on average"));
+                if (probe is not null && share is double f && sustainedShare is double fs)
+                {
+                    stdout.WriteLine(string.Create(inv, $"memory read bandwidth around each generation run, highest read: {Mean(probe.Peak):F2} ± {StdDev(probe.Peak):F2} GB/s; each run read {100 * f:F1}% of its own on average"));
+                    stdout.WriteLine(string.Create(inv, $"over a window as long as each run: {Mean(probe.Sustained):F2} ± {StdDev(probe.Sustained):F2} GB/s; each run read {100 * fs:F1}% of its own on average"));
+                }
             }
             return 0;
         });
@@ -112,24 +121,79 @@ internal static class BenchCommand
     }
 
     /// <summary>
-    /// Tokens per second of <paramref name="reps"/> runs after a warm-up. With a <paramref name="probe"/>, it is called
-    /// twice just before and twice just after each measured run (outside its timing), and the highest of the four
-    /// goes to <paramref name="around"/>: the run's ceiling. A single read of the buffer takes ~20 ms, and on a busy
-    /// host one such sample can fall well below what the same core reads over the run's seconds.
+    /// Tokens per second of <paramref name="reps"/> runs after a warm-up. With a <paramref name="probe"/>, the memory
+    /// read bandwidth is measured just before and just after each run (outside its timing), for as long as the warm-up
+    /// run took in all.
     /// </summary>
-    private static double[] Measure(int reps, Action run, int tokens, Func<double>? probe = null, double[]? around = null)
+    private static double[] Measure(int reps, Action run, int tokens, Probe? probe = null)
     {
+        var clock = Stopwatch.StartNew();
         run(); // warm-up: JIT, page faults, caches
+        double runSeconds = clock.Elapsed.TotalSeconds;
         var rates = new double[reps];
         for (int i = 0; i < reps; i++)
         {
-            double before = probe is null ? 0 : Math.Max(probe(), probe());
-            var clock = Stopwatch.StartNew();
+            probe?.Before(i, runSeconds / 2);
+            clock.Restart();
             run();
             rates[i] = tokens / clock.Elapsed.TotalSeconds;
-            if (probe is not null) around![i] = Math.Max(before, Math.Max(probe(), probe()));
+            probe?.After(i, runSeconds / 2);
         }
         return rates;
+    }
+
+    /// <summary>
+    /// Reads around each measured run: <see cref="Peak"/> is the highest of the two reads just before and the two just
+    /// after, the run's ceiling (a single read takes ~10-20 ms, and on a busy host one such sample can fall well below
+    /// what the same cores read over the run's seconds); <see cref="Sustained"/> is bytes over time of every read of a
+    /// window as long as the run, half before and half after, which averages the host's swings as the run does.
+    /// </summary>
+    private sealed class Probe
+    {
+        private readonly ReadBandwidth _reads;
+        private readonly Basalt.Tensors.Threading.WorkerPool _pool;
+        private readonly double[] _seconds, _peakBefore; // per run: time spent reading around it, the highest read before it
+        private readonly int[] _count;                   // per run: reads around it
+
+        public Probe(ReadBandwidth reads, Basalt.Tensors.Threading.WorkerPool pool, int runs)
+        {
+            (_reads, _pool) = (reads, pool);
+            Peak = new double[runs];
+            Sustained = new double[runs];
+            _seconds = new double[runs];
+            _peakBefore = new double[runs];
+            _count = new int[runs];
+            reads.Read(pool); // untimed: the pool's threads and the buffer's pages warm
+        }
+
+        public double[] Peak { get; }
+
+        public double[] Sustained { get; }
+
+        public void Before(int run, double seconds) => _peakBefore[run] = Window(run, seconds, lastTwo: true);
+
+        public void After(int run, double seconds)
+        {
+            Peak[run] = Math.Max(_peakBefore[run], Window(run, seconds, lastTwo: false));
+            Sustained[run] = _count[run] * (double)_reads.Bytes / _seconds[run] / 1e9;
+        }
+
+        /// <summary>At least two reads, more until <paramref name="seconds"/> have passed; the highest of the two nearest the run.</summary>
+        private double Window(int run, double seconds, bool lastTwo)
+        {
+            var results = new List<double>();
+            var clock = Stopwatch.StartNew();
+            while (results.Count < 2 || clock.Elapsed.TotalSeconds < seconds)
+            {
+                var one = Stopwatch.StartNew();
+                _reads.Read(_pool);
+                double elapsed = one.Elapsed.TotalSeconds;
+                _seconds[run] += elapsed;
+                _count[run]++;
+                results.Add(_reads.Bytes / elapsed / 1e9);
+            }
+            return lastTwo ? Math.Max(results[^1], results[^2]) : Math.Max(results[0], results[1]);
+        }
     }
 
     /// <summary>Bytes of weights one decode step reads: every matrix once (the embedding only one row).</summary>

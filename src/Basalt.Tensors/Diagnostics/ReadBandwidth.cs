@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Basalt.Tensors.Packed;
+using Basalt.Tensors.Threading;
 
 namespace Basalt.Tensors.Diagnostics;
 
@@ -38,7 +39,7 @@ public sealed unsafe class ReadBandwidth : IDisposable
 
     /// <summary>
     /// Reads the whole buffer once with <paramref name="threads"/> threads; returns GB/s (10^9 bytes per second). The
-    /// first call with more than one thread also starts pool threads: make it untimed (<see cref="Read"/>).
+    /// first call with more than one thread also starts pool threads: make it untimed (<see cref="Read(int)"/>).
     /// </summary>
     public double Measure(int threads)
     {
@@ -57,6 +58,36 @@ public sealed unsafe class ReadBandwidth : IDisposable
         var partial = new float[threads];
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t => partial[t] = Sum(t, threads));
         return partial.Sum();
+    }
+
+    /// <summary>
+    /// Reads the whole buffer once on the threads of <paramref name="pool"/> (each its own contiguous share, as
+    /// <see cref="Read(int)"/>); returns GB/s. These are the threads a forward pass runs on, already started and
+    /// spinning between jobs, where a <see cref="Parallel"/> read may start its second thread late.
+    /// </summary>
+    public double Measure(WorkerPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        var clock = Stopwatch.StartNew();
+        Read(pool);
+        return Bytes / clock.Elapsed.TotalSeconds / 1e9;
+    }
+
+    /// <summary>Reads the whole buffer once on the threads of <paramref name="pool"/> and returns the sum of its values.</summary>
+    public float Read(WorkerPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        ObjectDisposedException.ThrowIf(_buffer == null, this);
+        var job = new SumJob(this, pool.ThreadCount);
+        pool.Run(job);
+        return job.Partial.Sum();
+    }
+
+    private sealed class SumJob(ReadBandwidth owner, int threads) : IParallelJob
+    {
+        public float[] Partial { get; } = new float[threads];
+
+        public void Execute(int thread, int threadCount) => Partial[thread] = owner.Sum(thread, threadCount);
     }
 
     /// <summary>Floats in a 4 KiB page: the loop prefetches one line per page read.</summary>

@@ -14,6 +14,9 @@ public sealed class ReadBandwidthTests
         using var probe = new ReadBandwidth(1 << 20);
         Assert.Equal(262144f, probe.Read(threads));
         Assert.True(probe.Measure(threads) > 0);
+        using var pool = new Basalt.Tensors.Threading.WorkerPool(threads);
+        Assert.Equal(262144f, probe.Read(pool));
+        Assert.True(probe.Measure(pool) > 0);
     }
 
     [Fact]

@@ -354,47 +354,20 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
                 for (int d = 0; d < wide; d += 64)
                 {
                     float* o0 = o + j * hd + d, o1 = o0 + hd, o2 = o1 + hd, o3 = o2 + hd;
-                    Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
-                    Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, e0 = default, e1 = default, e2 = default, e3 = default;
-                    if (accumulate)
-                    {
-                        (a0, a1, a2, a3) = (Vector512.Load(o0), Vector512.Load(o0 + 16), Vector512.Load(o0 + 32), Vector512.Load(o0 + 48));
-                        (b0, b1, b2, b3) = (Vector512.Load(o1), Vector512.Load(o1 + 16), Vector512.Load(o1 + 32), Vector512.Load(o1 + 48));
-                        (c0, c1, c2, c3) = (Vector512.Load(o2), Vector512.Load(o2 + 16), Vector512.Load(o2 + 32), Vector512.Load(o2 + 48));
-                        (e0, e1, e2, e3) = (Vector512.Load(o3), Vector512.Load(o3 + 16), Vector512.Load(o3 + 32), Vector512.Load(o3 + 48));
-                    }
+                    Slice64 a = default, b = default, c = default, e = default;
+                    if (accumulate) (a, b, c, e) = (Slice64.Load(o0), Slice64.Load(o1), Slice64.Load(o2), Slice64.Load(o3));
                     for (int t = 0; t < count; t++)
                     {
-                        float* vt = v + t * hd + d;
-                        var v0 = Vector512.Load(vt);
-                        var v1 = Vector512.Load(vt + 16);
-                        var v2 = Vector512.Load(vt + 32);
-                        var v3 = Vector512.Load(vt + 48);
-                        var x = Vector512.Create(w0[t]);
-                        a0 = Vector512.FusedMultiplyAdd(v0, x, a0);
-                        a1 = Vector512.FusedMultiplyAdd(v1, x, a1);
-                        a2 = Vector512.FusedMultiplyAdd(v2, x, a2);
-                        a3 = Vector512.FusedMultiplyAdd(v3, x, a3);
-                        x = Vector512.Create(w1[t]);
-                        b0 = Vector512.FusedMultiplyAdd(v0, x, b0);
-                        b1 = Vector512.FusedMultiplyAdd(v1, x, b1);
-                        b2 = Vector512.FusedMultiplyAdd(v2, x, b2);
-                        b3 = Vector512.FusedMultiplyAdd(v3, x, b3);
-                        x = Vector512.Create(w2[t]);
-                        c0 = Vector512.FusedMultiplyAdd(v0, x, c0);
-                        c1 = Vector512.FusedMultiplyAdd(v1, x, c1);
-                        c2 = Vector512.FusedMultiplyAdd(v2, x, c2);
-                        c3 = Vector512.FusedMultiplyAdd(v3, x, c3);
-                        x = Vector512.Create(w3[t]);
-                        e0 = Vector512.FusedMultiplyAdd(v0, x, e0);
-                        e1 = Vector512.FusedMultiplyAdd(v1, x, e1);
-                        e2 = Vector512.FusedMultiplyAdd(v2, x, e2);
-                        e3 = Vector512.FusedMultiplyAdd(v3, x, e3);
+                        var row = Slice64.Load(v + t * hd + d);
+                        a = row.MultiplyAdd(w0[t], a);
+                        b = row.MultiplyAdd(w1[t], b);
+                        c = row.MultiplyAdd(w2[t], c);
+                        e = row.MultiplyAdd(w3[t], e);
                     }
-                    a0.Store(o0); a1.Store(o0 + 16); a2.Store(o0 + 32); a3.Store(o0 + 48);
-                    b0.Store(o1); b1.Store(o1 + 16); b2.Store(o1 + 32); b3.Store(o1 + 48);
-                    c0.Store(o2); c1.Store(o2 + 16); c2.Store(o2 + 32); c3.Store(o2 + 48);
-                    e0.Store(o3); e1.Store(o3 + 16); e2.Store(o3 + 32); e3.Store(o3 + 48);
+                    a.Store(o0);
+                    b.Store(o1);
+                    c.Store(o2);
+                    e.Store(o3);
                 }
                 if (wide < hd)
                     for (int h = j; h < j + 4; h++)
@@ -402,5 +375,32 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
             }
         }
         for (; j < heads; j++) Mix512(values[..(count * hd)], weights.Slice(j * stride, count), outputs.Slice(j * hd, hd), accumulate);
+    }
+
+    /// <summary>64 consecutive floats in four vectors: a head's slice of outputs or of one value row.</summary>
+    private readonly struct Slice64(Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3)
+    {
+        private readonly Vector512<float> _x0 = x0, _x1 = x1, _x2 = x2, _x3 = x3;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe Slice64 Load(float* at) => new(Vector512.Load(at), Vector512.Load(at + 16), Vector512.Load(at + 32), Vector512.Load(at + 48));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public unsafe void Store(float* at)
+        {
+            _x0.Store(at);
+            _x1.Store(at + 16);
+            _x2.Store(at + 32);
+            _x3.Store(at + 48);
+        }
+
+        /// <summary>this × <paramref name="weight"/> + <paramref name="sum"/>, element by element, each rounded once.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Slice64 MultiplyAdd(float weight, Slice64 sum)
+        {
+            var w = Vector512.Create(weight);
+            return new(Vector512.FusedMultiplyAdd(_x0, w, sum._x0), Vector512.FusedMultiplyAdd(_x1, w, sum._x1),
+                Vector512.FusedMultiplyAdd(_x2, w, sum._x2), Vector512.FusedMultiplyAdd(_x3, w, sum._x3));
+        }
     }
 }

@@ -15,7 +15,7 @@ namespace Basalt.Cli.Commands;
 /// run starts from them.
 /// With <c>--bandwidth</c> the memory read bandwidth is measured on the same threads just before and just after
 /// each generation run, and each run's weight reads are divided by it two ways: by the highest of the two reads just
-/// before and the two just after (<c>tg_read_share</c>, the run's ceiling), and by all the reads of a window as long
+/// before and the two just after (<c>tg_read_share</c>, the run's ceiling), and by all the reads of a window about as long
 /// as the run itself, half before and half after (<c>tg_read_share_sustained</c>: bytes over time, so the reads
 /// average the host's swings over as long as the run does). On a shared host the bandwidth moves by a fifth within
 /// minutes, so a figure taken at another time says little about this run.
@@ -122,8 +122,8 @@ internal static class BenchCommand
 
     /// <summary>
     /// Tokens per second of <paramref name="reps"/> runs after a warm-up. With a <paramref name="probe"/>, the memory
-    /// read bandwidth is measured just before and just after each run (outside its timing), for as long as the warm-up
-    /// run took in all.
+    /// read bandwidth is measured just before and just after each run (outside its timing): before it for half as long
+    /// as the run before it took (the first: the warm-up), after it for half as long as it took.
     /// </summary>
     private static double[] Measure(int reps, Action run, int tokens, Probe? probe = null)
     {
@@ -136,7 +136,8 @@ internal static class BenchCommand
             probe?.Before(i, runSeconds / 2);
             clock.Restart();
             run();
-            rates[i] = tokens / clock.Elapsed.TotalSeconds;
+            runSeconds = clock.Elapsed.TotalSeconds;
+            rates[i] = tokens / runSeconds;
             probe?.After(i, runSeconds / 2);
         }
         return rates;
@@ -146,7 +147,7 @@ internal static class BenchCommand
     /// Reads around each measured run: <see cref="Peak"/> is the highest of the two reads just before and the two just
     /// after, the run's ceiling (a single read takes ~10-20 ms, and on a busy host one such sample can fall well below
     /// what the same cores read over the run's seconds); <see cref="Sustained"/> is bytes over time of every read of a
-    /// window as long as the run, half before and half after, which averages the host's swings as the run does.
+    /// window about as long as the run (half as long as the run before it, then half as long as it), which averages the host's swings as the run does.
     /// </summary>
     private sealed class Probe
     {

@@ -13,7 +13,8 @@ namespace Basalt.Inference.Model;
 /// Causal grouped-query attention for every (token, KV head) pair of a batch, split across threads. Each token
 /// attends over its own sequence's cache up to its position. The keys and values of a KV head are read (and, from an
 /// F16 cache, widened) a tile of positions at a time, once for all the query heads that share them, so a tile stays
-/// in L1 while those heads use it however long the context: widening a whole long context into one buffer and
+/// in the core's caches (with its transposed copy: L1 for 64-wide heads, L2 for wider) while those heads use it,
+/// however long the context: widening a whole long context into one buffer and
 /// reading it back once per query head made the attention of long contexts cost more than its multiplies.
 /// </summary>
 internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
@@ -45,6 +46,9 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
         float scale = 1f / MathF.Sqrt(hd);
         // Heads are short (64–256): inline vector loops rather than a library call per position, where they fit.
         bool inline = Vector512.IsHardwareAccelerated && hd % 16 == 0;
+        // A transposed tile serves all the query heads that share it, and pays for its transpose from four on; one to
+        // three heads a KV head (Phi-3, Gemma 2) take the four-keys-at-a-time kernel on the tile as read.
+        bool transpose = inline && group >= 4;
         if (_tiles[thread].Length < 2 * Tile * hd) _tiles[thread] = new float[2 * Tile * hd];
         var tile = _tiles[thread].AsSpan(0, Tile * hd);
         var transposed = _tiles[thread].AsSpan(Tile * hd, Tile * hd); // [head dim, Tile]: column t holds key t
@@ -70,13 +74,17 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
                 int n = Math.Min(Tile, span - t0);
                 var keys = tile[..(n * hd)];
                 e.Cache.ReadKeys(_layer, t0, n, kvOffset, hd, keys);
-                if (inline)
+                if (transpose)
                 {
                     // Rows up to the next 16 are multiplied too (their scores are not kept): zeros, not another tile's keys.
                     int rows = (n + 15) & ~15;
                     tile[(n * hd)..(rows * hd)].Clear();
                     Transpose(tile[..(rows * hd)], hd, transposed);
                     ScoresTransposed(queries, group, transposed, rows, scores[t0..], span, n, scale);
+                }
+                else if (inline)
+                {
+                    for (int j = 0; j < group; j++) Scores512(queries.Slice(j * hd, hd), keys, scores.Slice(j * span + t0, n), scale);
                 }
                 else
                 {
@@ -136,9 +144,9 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
 
     /// <summary>A 16×16 block of floats, rows <paramref name="srcStride"/> apart, into columns: dst[j][i] = src[i][j].</summary>
     /// <remarks>
-    /// Inlined into <see cref="Transpose"/>'s loop, which is compiled optimized at once: a method without a loop starts
-    /// as unoptimized code, and this one ran ten times slower that way for the first ~10^5 calls (1.9 against 0.15 µs
-    /// a block of 48 keys).
+    /// Inlined into <see cref="Transpose"/>'s loop, which Basalt's programs compile optimized at once
+    /// (<c>TieredCompilationQuickJitForLoops</c> off): a method without a loop starts as unoptimized code, and this one
+    /// ran ten times slower that way for the first ~10^5 calls (1.9 against 0.15 µs a block of 48 keys).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Transpose16(float* src, int srcStride, float* dst, int dstStride)
@@ -267,12 +275,31 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
             }
             for (; j < heads; j++)
             {
-                float* qj = q + j * hd;
-                for (int c = 0; c < columns; c += 16)
+                // A head left over: its key blocks side by side, up to four chains.
+                float* qj = q + j * hd, row = o + j * stride;
+                int c = 0;
+                for (; c + 64 <= columns; c += 64)
+                {
+                    Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                    for (int d = 0; d < hd; d++)
+                    {
+                        var x = Vector512.Create(qj[d]);
+                        float* kd = k + d * Tile + c;
+                        a0 = Vector512.FusedMultiplyAdd(x, Vector512.Load(kd), a0);
+                        a1 = Vector512.FusedMultiplyAdd(x, Vector512.Load(kd + 16), a1);
+                        a2 = Vector512.FusedMultiplyAdd(x, Vector512.Load(kd + 32), a2);
+                        a3 = Vector512.FusedMultiplyAdd(x, Vector512.Load(kd + 48), a3);
+                    }
+                    StoreScores(a0 * s, row + c, count - c);
+                    StoreScores(a1 * s, row + c + 16, count - c - 16);
+                    StoreScores(a2 * s, row + c + 32, count - c - 32);
+                    StoreScores(a3 * s, row + c + 48, count - c - 48);
+                }
+                for (; c < columns; c += 16)
                 {
                     var a = Vector512<float>.Zero;
                     for (int d = 0; d < hd; d++) a = Vector512.FusedMultiplyAdd(Vector512.Create(qj[d]), Vector512.Load(k + d * Tile + c), a);
-                    StoreScores(a * s, o + j * stride + c, count - c);
+                    StoreScores(a * s, row + c, count - c);
                 }
             }
         }
@@ -284,6 +311,45 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
     {
         if (count >= 16) v.Store(at);
         else for (int t = 0; t < count; t++) at[t] = v.GetElement(t);
+    }
+
+    /// <summary>
+    /// scores[t] = q · keys[t] × scale, for keys of q's length stored one after another (a multiple of 16). Four keys at a
+    /// time, each summed in the same order as alone: four independent chains of FMAs rather than one waiting on the last.
+    /// </summary>
+    internal static void Scores512(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, Span<float> scores, float scale)
+    {
+        int hd = q.Length, t = 0;
+        ref float q0 = ref MemoryMarshal.GetReference(q);
+        ref float k0 = ref MemoryMarshal.GetReference(keys);
+        for (; t + 4 <= scores.Length; t += 4)
+        {
+            ref float ka = ref Unsafe.Add(ref k0, t * hd);
+            ref float kb = ref Unsafe.Add(ref ka, hd);
+            ref float kc = ref Unsafe.Add(ref kb, hd);
+            ref float kd = ref Unsafe.Add(ref kc, hd);
+            Vector512<float> a = default, b = default, c = default, d = default;
+            for (int i = 0; i < hd; i += 16)
+            {
+                var qv = Vector512.LoadUnsafe(ref q0, (nuint)i);
+                a = Vector512.FusedMultiplyAdd(qv, Vector512.LoadUnsafe(ref ka, (nuint)i), a);
+                b = Vector512.FusedMultiplyAdd(qv, Vector512.LoadUnsafe(ref kb, (nuint)i), b);
+                c = Vector512.FusedMultiplyAdd(qv, Vector512.LoadUnsafe(ref kc, (nuint)i), c);
+                d = Vector512.FusedMultiplyAdd(qv, Vector512.LoadUnsafe(ref kd, (nuint)i), d);
+            }
+            scores[t] = Vector512.Sum(a) * scale;
+            scores[t + 1] = Vector512.Sum(b) * scale;
+            scores[t + 2] = Vector512.Sum(c) * scale;
+            scores[t + 3] = Vector512.Sum(d) * scale;
+        }
+        for (; t < scores.Length; t++)
+        {
+            ref float kt = ref Unsafe.Add(ref k0, t * hd);
+            var acc = Vector512<float>.Zero;
+            for (int i = 0; i < hd; i += 16)
+                acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref q0, (nuint)i), Vector512.LoadUnsafe(ref kt, (nuint)i), acc);
+            scores[t] = Vector512.Sum(acc) * scale;
+        }
     }
 
     /// <summary>

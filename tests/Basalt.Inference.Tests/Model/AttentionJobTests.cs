@@ -50,11 +50,7 @@ public sealed class AttentionJobTests
         for (int j = 0; j < heads; j++)
         {
             for (int t = 0; t < count; t++)
-            {
-                float acc = 0;
-                for (int d = 0; d < headDim; d++) acc = MathF.FusedMultiplyAdd(queries[j * headDim + d], keys[t * headDim + d], acc);
-                Assert.Equal(acc * 0.125f, scores[j * stride + t]);
-            }
+                Assert.Equal(ChainScore(queries.AsSpan(j * headDim, headDim), keys.AsSpan(t * headDim, headDim), 0.125f), scores[j * stride + t]);
             for (int t = count; t < stride && j * stride + t < scores.Length; t++) Assert.True(float.IsNaN(scores[j * stride + t]), "a score past the count was written");
         }
     }
@@ -80,6 +76,20 @@ public sealed class AttentionJobTests
                 Assert.Equal(alone, together.AsSpan(j * headDim, headDim).ToArray());
             }
         }
+    }
+
+    // With one to three query heads a KV head the scores take four keys at a time, each summed as one key alone.
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void ScoresAreTheBitsOfOneKeyAtATime(int headDim, int span)
+    {
+        Assert.SkipUnless(Vector512.IsHardwareAccelerated, "needs 512-bit vectors");
+        var random = new Random(headDim * 100 + span);
+        var q = Values(random, headDim);
+        var keys = Values(random, span * headDim);
+        var scores = new float[span];
+        AttentionJob.Scores512(q, keys, scores, 0.125f);
+        for (int t = 0; t < span; t++) Assert.Equal(LaneScore(q, keys.AsSpan(t * headDim, headDim), 0.125f), scores[t]);
     }
 
     [Theory]
@@ -119,31 +129,41 @@ public sealed class AttentionJobTests
     }
 
     // Long contexts are read a tile of positions at a time: the result must be that of the whole context at once,
-    // head by head, for both cache types and contexts shorter than, equal to and longer than a tile.
+    // head by head, for both cache types, contexts shorter than, equal to and longer than a tile, and the head shapes
+    // of real models: TinyLlama (64 wide, 8 query heads a KV head), Qwen2 (128, 6), Gemma 2 (256, 2), Phi-3 (96, 1),
+    // and 80 wide with 5 (a width the 64-wide mix does not divide, a group four does not).
+    public static TheoryData<int, int, int, bool> ModelShapes => new()
+    {
+        { 64, 32, 4, true }, { 64, 32, 4, false }, { 128, 12, 2, true }, { 256, 8, 4, true }, { 96, 4, 4, true }, { 96, 4, 4, false }, { 80, 10, 2, true },
+    };
+
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void AttentionOverTilesIsTheBitsOfTheWholeContextAtOnce(bool f16)
+    [MemberData(nameof(ModelShapes))]
+    public void AttentionOverTilesIsTheBitsOfTheWholeContextAtOnce(int hd, int heads, int kvHeads, bool f16)
     {
         Assert.SkipUnless(Vector512.IsHardwareAccelerated, "needs 512-bit vectors");
-        using var model = TransformerModel.Load(SharedData.Path("models", "quant", "tiny-random-256.F16.gguf"));
-        var c = model.Config;
-        var random = new Random(f16 ? 1 : 2);
+        var c = new ModelConfig
+        {
+            Architecture = "llama", EmbeddingLength = heads * hd, BlockCount = 2, HeadCount = heads, HeadCountKv = kvHeads, FeedForwardLength = 16,
+            ContextLength = 256, VocabSize = 16, HeadDim = hd, RopeDimensionCount = hd, RopeFreqBase = 10000, RopeFreqScale = 1, RmsEpsilon = 1e-5f,
+            Rope = RopeStyle.Normal, Activation = Activation.Silu,
+        };
+        var random = new Random(hd * 1000 + heads * 10 + kvHeads + (f16 ? 1 : 2));
         var cache = new KvCache(c, 200, f16);
         for (int p = 0; p < 200; p++)
             for (int l = 0; l < c.BlockCount; l++)
                 cache.Store(l, p, Values(random, c.KvDim), Values(random, c.KvDim));
-        int[] positions = [0, 5, 63, 64, 65, 130, 199];
+        int[] positions = [0, 5, 15, 16, 63, 64, 65, 130, 199];
         var entries = positions.Select(p => new BatchEntry(cache, 1, p, true)).ToArray();
         var q = Values(random, positions.Length * c.QDim);
         if (f16) FloatConversions.RoundToHalfPrecision(q, q);
-        int layer = c.BlockCount - 1;
+        int layer = c.BlockCount - 1, group = heads / kvHeads;
+        float scale = 1f / MathF.Sqrt(hd);
         foreach (int threads in new[] { 1, 2 })
         {
             using var pool = new WorkerPool(threads);
             var output = new float[q.Length];
             new AttentionJob(c, threads).Run(pool, layer, entries, q, output);
-            int group = c.HeadCount / c.HeadCountKv, hd = c.HeadDim;
             for (int i = 0; i < positions.Length; i++)
             {
                 int span = positions[i] + 1;
@@ -154,14 +174,10 @@ public sealed class AttentionJobTests
                     int kvOffset = h / group * hd;
                     cache.ReadKeys(layer, 0, span, kvOffset, hd, keys);
                     cache.ReadValues(layer, 0, span, kvOffset, hd, values);
-                    var scores = new float[span];
                     var query = q.AsSpan(i * c.QDim + h * hd, hd);
+                    var scores = new float[span];
                     for (int t = 0; t < span; t++)
-                    {
-                        float dot = 0;
-                        for (int d = 0; d < hd; d++) dot = MathF.FusedMultiplyAdd(query[d], keys[t * hd + d], dot);
-                        scores[t] = dot * (1f / MathF.Sqrt(hd));
-                    }
+                        scores[t] = group >= 4 ? ChainScore(query, keys.AsSpan(t * hd, hd), scale) : LaneScore(query, keys.AsSpan(t * hd, hd), scale);
                     VectorOps.Softmax(scores);
                     if (f16) FloatConversions.RoundToHalfPrecision(scores, scores);
                     var expected = new float[hd];
@@ -170,6 +186,23 @@ public sealed class AttentionJobTests
                 }
             }
         }
+    }
+
+    /// <summary>q · key as one chain of FMAs over the elements in order, times the scale (the transposed-tile kernel's sum).</summary>
+    private static float ChainScore(ReadOnlySpan<float> q, ReadOnlySpan<float> key, float scale)
+    {
+        float dot = 0;
+        for (int d = 0; d < q.Length; d++) dot = MathF.FusedMultiplyAdd(q[d], key[d], dot);
+        return dot * scale;
+    }
+
+    /// <summary>q · key as sixteen lane sums of FMAs, then the lanes added, times the scale (the four-keys kernel's sum).</summary>
+    private static float LaneScore(ReadOnlySpan<float> q, ReadOnlySpan<float> key, float scale)
+    {
+        var acc = Vector512<float>.Zero;
+        for (int d = 0; d < q.Length; d += 16)
+            acc = Vector512.FusedMultiplyAdd(Vector512.Create(q.Slice(d, 16)), Vector512.Create(key.Slice(d, 16)), acc);
+        return Vector512.Sum(acc) * scale;
     }
 
     private static float[] Values(Random random, int count) => Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();

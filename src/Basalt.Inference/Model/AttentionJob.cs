@@ -28,21 +28,57 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
     private int _count, _layer;
     private float[] _q = [], _out = [];
 
+    /// <summary>
+    /// Most tokens of one sequence that share each tile of keys and values (a prompt's consecutive positions): the tile
+    /// is read and transposed once for all of them. Their scores are kept together, [token][head][position].
+    /// </summary>
+    private const int Block = 16;
+
+    private int[] _units = [];      // per unit of work: first entry, entries, KV head (three ints)
+    private int _unitCount;
+
     /// <summary>Attention of every token of <paramref name="entries"/>; with an F16 cache the queries must already be rounded to F16, as ggml multiplies them.</summary>
     public void Run(WorkerPool? pool, int layer, ReadOnlySpan<BatchEntry> entries, float[] q, float[] output)
     {
         if (_entries.Length < entries.Length) _entries = new BatchEntry[entries.Length];
         entries.CopyTo(_entries);
         (_count, _layer, _q, _out) = (entries.Length, layer, q, output);
+        PlanUnits(entries);
         if (pool is null || pool.ThreadCount == 1) Execute(0, 1);
         else pool.Run(this);
         Array.Clear(_entries, 0, _count); // do not keep caches alive
     }
 
+    /// <summary>
+    /// Splits the batch into units of one KV head and up to <see cref="Block"/> entries of one cache at consecutive
+    /// positions (one token alone otherwise: a decode step of many sequences), KV head by KV head within each run.
+    /// </summary>
+    private void PlanUnits(ReadOnlySpan<BatchEntry> entries)
+    {
+        int kvHeads = c.HeadCountKv;
+        if (_units.Length < 3 * entries.Length * kvHeads) _units = new int[3 * entries.Length * kvHeads];
+        _unitCount = 0;
+        for (int first = 0; first < entries.Length;)
+        {
+            int n = 1;
+            while (n < Block && first + n < entries.Length && entries[first + n].Cache == entries[first].Cache
+                   && entries[first + n].Position == entries[first + n - 1].Position + 1)
+                n++;
+            for (int g = 0; g < kvHeads; g++)
+            {
+                _units[3 * _unitCount] = first;
+                _units[3 * _unitCount + 1] = n;
+                _units[3 * _unitCount + 2] = g;
+                _unitCount++;
+            }
+            first += n;
+        }
+    }
+
     public void Execute(int thread, int threadCount)
     {
-        int kvHeads = c.HeadCountKv, group = c.HeadCount / kvHeads, hd = c.HeadDim;
-        var (start, end) = WorkerPool.Share(_count * kvHeads, thread, threadCount);
+        int group = c.HeadCount / c.HeadCountKv, hd = c.HeadDim;
+        var (start, end) = WorkerPool.Share(_unitCount, thread, threadCount);
         float scale = 1f / MathF.Sqrt(hd);
         // Heads are short (64–256): inline vector loops rather than a library call per position, where they fit.
         bool inline = Vector512.IsHardwareAccelerated && hd % 16 == 0;
@@ -56,68 +92,83 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
         // and values come from memory: the first tile of each of this thread's heads is requested up front, to arrive
         // together (later tiles the hardware prefetcher follows). Decoding the tinyllama shape (positions 0-63, Q4_0),
         // alternating runs with and without: 276-334 -> 215-253 µs a token on two threads, 285-329 -> 259-287 on one.
-        for (int pair = start; pair < end; pair++)
+        for (int u = start; u < end; u++)
         {
-            var e = _entries[pair / kvHeads];
-            e.Cache.Prefetch(_layer, Math.Min(e.Position + 1, Tile), pair % kvHeads * hd);
+            var e = _entries[_units[3 * u]];
+            e.Cache.Prefetch(_layer, Math.Min(e.Position + 1, Tile), _units[3 * u + 2] * hd);
         }
-        for (int pair = start; pair < end; pair++)
+        for (int u = start; u < end; u++)
         {
-            int i = pair / kvHeads, g = pair % kvHeads;
-            var e = _entries[i];
-            int span = e.Position + 1, kvOffset = g * hd;
-            if (_scores[thread].Length < group * span) _scores[thread] = new float[Math.Max(group * span, 2 * _scores[thread].Length)];
-            var scores = _scores[thread].AsSpan(0, group * span); // [head of the group, position]
-            var queries = _q.AsSpan(i * c.QDim + g * group * hd, group * hd);
-            for (int t0 = 0; t0 < span; t0 += Tile)
+            int first = _units[3 * u], tokens = _units[3 * u + 1], g = _units[3 * u + 2], kvOffset = g * hd;
+            var cache = _entries[first].Cache;
+            // Token k of the unit attends over positions [0, span0 + k): the block's scores, token after token.
+            int span0 = _entries[first].Position + 1, last = span0 + tokens - 1;
+            int size = group * (tokens * span0 + tokens * (tokens - 1) / 2);
+            if (_scores[thread].Length < size) _scores[thread] = new float[Math.Max(size, 2 * _scores[thread].Length)];
+            var block = _scores[thread].AsSpan(0, size);
+            for (int t0 = 0; t0 < last; t0 += Tile)
             {
-                int n = Math.Min(Tile, span - t0);
+                int n = Math.Min(Tile, last - t0);
                 var keys = tile[..(n * hd)];
-                e.Cache.ReadKeys(_layer, t0, n, kvOffset, hd, keys);
+                cache.ReadKeys(_layer, t0, n, kvOffset, hd, keys);
                 if (transpose)
                 {
                     // Rows up to the next 16 are multiplied too (their scores are not kept): zeros, not another tile's keys.
                     int rows = (n + 15) & ~15;
                     tile[(n * hd)..(rows * hd)].Clear();
                     Transpose(tile[..(rows * hd)], hd, transposed);
-                    ScoresTransposed(queries, group, transposed, rows, scores[t0..], span, n, scale);
                 }
-                else if (inline)
+                for (int k = 0, at = 0; k < tokens; at += group * (span0 + k), k++)
                 {
-                    for (int j = 0; j < group; j++) Scores512(queries.Slice(j * hd, hd), keys, scores.Slice(j * span + t0, n), scale);
-                }
-                else
-                {
-                    for (int j = 0; j < group; j++)
+                    int span = span0 + k, count = Math.Min(n, span - t0);
+                    if (count <= 0) continue;
+                    var scores = block.Slice(at, group * span); // [head of the group, position]
+                    var queries = _q.AsSpan((first + k) * c.QDim + g * group * hd, group * hd);
+                    if (transpose) ScoresTransposed(queries, group, transposed, (count + 15) & ~15, scores[t0..], span, count, scale);
+                    else
                     {
-                        var q = queries.Slice(j * hd, hd);
-                        var s = scores.Slice(j * span + t0, n);
-                        for (int t = 0; t < n; t++) s[t] = TensorPrimitives.Dot(q, keys.Slice(t * hd, hd)) * scale;
+                        for (int j = 0; j < group; j++)
+                        {
+                            var q = queries.Slice(j * hd, hd);
+                            var s = scores.Slice(j * span + t0, count);
+                            if (inline) Scores512(q, keys[..(count * hd)], s, scale);
+                            else for (int t = 0; t < count; t++) s[t] = TensorPrimitives.Dot(q, keys.Slice(t * hd, hd)) * scale;
+                        }
                     }
                 }
             }
-            for (int j = 0; j < group; j++)
+            for (int k = 0, at = 0; k < tokens; at += group * (span0 + k), k++)
             {
-                var s = scores.Slice(j * span, span);
-                VectorOps.Softmax(s);
-                if (e.Cache.UsesF16) FloatConversions.RoundToHalfPrecision(s, s);
-            }
-            for (int t0 = 0; t0 < span; t0 += Tile)
-            {
-                int n = Math.Min(Tile, span - t0);
-                var values = tile[..(n * hd)];
-                e.Cache.ReadValues(_layer, t0, n, kvOffset, hd, values);
-                var outputs = _out.AsSpan(i * c.QDim + g * group * hd, group * hd);
-                // Each output element sums over the positions in order, tile after tile.
-                if (inline) MixHeads(values, scores[t0..], span, n, outputs, group, accumulate: t0 > 0);
-                else
+                int span = span0 + k;
+                for (int j = 0; j < group; j++)
                 {
-                    for (int j = 0; j < group; j++)
+                    var s = block.Slice(at + j * span, span);
+                    VectorOps.Softmax(s);
+                    if (cache.UsesF16) FloatConversions.RoundToHalfPrecision(s, s);
+                }
+            }
+            for (int t0 = 0; t0 < last; t0 += Tile)
+            {
+                int n = Math.Min(Tile, last - t0);
+                var values = tile[..(n * hd)];
+                cache.ReadValues(_layer, t0, n, kvOffset, hd, values);
+                for (int k = 0, at = 0; k < tokens; at += group * (span0 + k), k++)
+                {
+                    int span = span0 + k, count = Math.Min(n, span - t0);
+                    if (count <= 0) continue;
+                    var scores = block.Slice(at, group * span);
+                    var outputs = _out.AsSpan((first + k) * c.QDim + g * group * hd, group * hd);
+                    // Each output element sums over the positions in order, tile after tile.
+                    if (inline) MixHeads(values[..(count * hd)], scores[t0..], span, count, outputs, group, accumulate: t0 > 0);
+                    else
                     {
-                        var output = outputs.Slice(j * hd, hd);
-                        var w = scores.Slice(j * span + t0, n);
-                        if (t0 == 0) output.Clear();
-                        for (int t = 0; t < n; t++) TensorPrimitives.MultiplyAdd(values.Slice(t * hd, hd), w[t], output, output);
+                        for (int j = 0; j < group; j++)
+                        {
+                            var output = outputs.Slice(j * hd, hd);
+                            var w = scores.Slice(j * span + t0, count);
+                            if (t0 == 0) output.Clear();
+                            for (int t = 0; t < count; t++) TensorPrimitives.MultiplyAdd(values.Slice(t * hd, hd), w[t], output, output);
+                        }
                     }
                 }
             }

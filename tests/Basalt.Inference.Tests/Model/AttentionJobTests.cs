@@ -153,7 +153,8 @@ public sealed class AttentionJobTests
         for (int p = 0; p < 200; p++)
             for (int l = 0; l < c.BlockCount; l++)
                 cache.Store(l, p, Values(random, c.KvDim), Values(random, c.KvDim));
-        int[] positions = [0, 5, 15, 16, 63, 64, 65, 130, 199];
+        // Runs of consecutive positions share their tiles (up to sixteen tokens a unit): 15-16, 63-65 and 100-119.
+        int[] positions = [0, 5, 15, 16, 63, 64, 65, .. Enumerable.Range(100, 20), 130, 199];
         var entries = positions.Select(p => new BatchEntry(cache, 1, p, true)).ToArray();
         var q = Values(random, positions.Length * c.QDim);
         if (f16) FloatConversions.RoundToHalfPrecision(q, q);

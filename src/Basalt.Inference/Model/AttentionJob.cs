@@ -15,7 +15,8 @@ namespace Basalt.Inference.Model;
 /// F16 cache, widened) a tile of positions at a time, once for all the query heads that share them, so a tile stays
 /// in the core's caches (with its transposed copy: L1 for 64-wide heads, L2 for wider) while those heads use it,
 /// however long the context: widening a whole long context into one buffer and
-/// reading it back once per query head made the attention of long contexts cost more than its multiplies.
+/// reading it back once per query head made the attention of long contexts cost more than its multiplies. A prompt's
+/// tokens (one sequence, consecutive positions) share each tile too, up to <see cref="Block"/> of them.
 /// </summary>
 internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
 {

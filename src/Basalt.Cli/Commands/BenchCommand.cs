@@ -34,7 +34,7 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var bandwidth = new Option<bool>("--bandwidth")
         {
-            Description = "Also measure memory read bandwidth (512 MiB, same threads) just before and after each generation run, and report the share of it each run reads: of the highest read around it, and of the reads of a window as long as the run (their means).",
+            Description = "Also measure memory read bandwidth (512 MiB, same threads) just before and after each generation run, and report the share of it each run reads: of the highest read around it, and of the reads of a window about as long as the run (their means).",
         };
         var command = new Command("bench", "Prompt-processing and generation speed, measured like llama-bench.") { model, pp, tg, depth, reps, threads, json, cacheType, bandwidth };
         command.SetAction(parse =>
@@ -186,12 +186,10 @@ internal static class BenchCommand
             var clock = Stopwatch.StartNew();
             while (results.Count < 2 || clock.Elapsed.TotalSeconds < seconds)
             {
-                var one = Stopwatch.StartNew();
-                _reads.Read(_pool);
-                double elapsed = one.Elapsed.TotalSeconds;
-                _seconds[run] += elapsed;
+                double gbs = _reads.Measure(_pool);
+                _seconds[run] += _reads.Bytes / gbs / 1e9;
                 _count[run]++;
-                results.Add(_reads.Bytes / elapsed / 1e9);
+                results.Add(gbs);
             }
             return lastTwo ? Math.Max(results[^1], results[^2]) : Math.Max(results[0], results[1]);
         }

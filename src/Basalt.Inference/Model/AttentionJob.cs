@@ -35,7 +35,10 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
     /// </summary>
     private const int Block = 16;
 
-    private int[] _units = [];      // per unit of work: first entry, entries, KV head (three ints)
+    /// <summary>One KV head of <paramref name="Tokens"/> entries from <paramref name="First"/> on.</summary>
+    private readonly record struct Unit(int First, int Tokens, int KvHead);
+
+    private Unit[] _units = [];
     private int _unitCount;
 
     /// <summary>Attention of every token of <paramref name="entries"/>; with an F16 cache the queries must already be rounded to F16, as ggml multiplies them.</summary>
@@ -57,7 +60,7 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
     private void PlanUnits(ReadOnlySpan<BatchEntry> entries)
     {
         int kvHeads = c.HeadCountKv;
-        if (_units.Length < 3 * entries.Length * kvHeads) _units = new int[3 * entries.Length * kvHeads];
+        if (_units.Length < entries.Length * kvHeads) _units = new Unit[entries.Length * kvHeads];
         _unitCount = 0;
         for (int first = 0; first < entries.Length;)
         {
@@ -65,13 +68,7 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
             while (n < Block && first + n < entries.Length && entries[first + n].Cache == entries[first].Cache
                    && entries[first + n].Position == entries[first + n - 1].Position + 1)
                 n++;
-            for (int g = 0; g < kvHeads; g++)
-            {
-                _units[3 * _unitCount] = first;
-                _units[3 * _unitCount + 1] = n;
-                _units[3 * _unitCount + 2] = g;
-                _unitCount++;
-            }
+            for (int g = 0; g < kvHeads; g++) _units[_unitCount++] = new Unit(first, n, g);
             first += n;
         }
     }
@@ -95,16 +92,19 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
         // alternating runs with and without: 276-334 -> 215-253 µs a token on two threads, 285-329 -> 259-287 on one.
         for (int u = start; u < end; u++)
         {
-            var e = _entries[_units[3 * u]];
-            e.Cache.Prefetch(_layer, Math.Min(e.Position + 1, Tile), _units[3 * u + 2] * hd);
+            var e = _entries[_units[u].First];
+            e.Cache.Prefetch(_layer, Math.Min(e.Position + 1, Tile), _units[u].KvHead * hd);
         }
         for (int u = start; u < end; u++)
         {
-            int first = _units[3 * u], tokens = _units[3 * u + 1], g = _units[3 * u + 2], kvOffset = g * hd;
+            var (first, tokens, g) = _units[u];
+            int kvOffset = g * hd;
             var cache = _entries[first].Cache;
-            // Token k of the unit attends over positions [0, span0 + k): the block's scores, token after token.
+            // Token k of the unit attends over positions [0, span0 + k): the block's scores, token after token, token k's
+            // from At(k) on.
             int span0 = _entries[first].Position + 1, last = span0 + tokens - 1;
-            int size = group * (tokens * span0 + tokens * (tokens - 1) / 2);
+            int At(int k) => group * (k * span0 + k * (k - 1) / 2);
+            int size = At(tokens);
             if (_scores[thread].Length < size) _scores[thread] = new float[Math.Max(size, 2 * _scores[thread].Length)];
             var block = _scores[thread].AsSpan(0, size);
             for (int t0 = 0; t0 < last; t0 += Tile)
@@ -119,11 +119,11 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
                     tile[(n * hd)..(rows * hd)].Clear();
                     Transpose(tile[..(rows * hd)], hd, transposed);
                 }
-                for (int k = 0, at = 0; k < tokens; at += group * (span0 + k), k++)
+                for (int k = 0; k < tokens; k++)
                 {
                     int span = span0 + k, count = Math.Min(n, span - t0);
                     if (count <= 0) continue;
-                    var scores = block.Slice(at, group * span); // [head of the group, position]
+                    var scores = block.Slice(At(k), group * span); // [head of the group, position]
                     var queries = _q.AsSpan((first + k) * c.QDim + g * group * hd, group * hd);
                     if (transpose) ScoresTransposed(queries, group, transposed, (count + 15) & ~15, scores[t0..], span, count, scale);
                     else
@@ -138,12 +138,12 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
                     }
                 }
             }
-            for (int k = 0, at = 0; k < tokens; at += group * (span0 + k), k++)
+            for (int k = 0; k < tokens; k++)
             {
                 int span = span0 + k;
                 for (int j = 0; j < group; j++)
                 {
-                    var s = block.Slice(at + j * span, span);
+                    var s = block.Slice(At(k) + j * span, span);
                     VectorOps.Softmax(s);
                     if (cache.UsesF16) FloatConversions.RoundToHalfPrecision(s, s);
                 }
@@ -153,11 +153,11 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
                 int n = Math.Min(Tile, last - t0);
                 var values = tile[..(n * hd)];
                 cache.ReadValues(_layer, t0, n, kvOffset, hd, values);
-                for (int k = 0, at = 0; k < tokens; at += group * (span0 + k), k++)
+                for (int k = 0; k < tokens; k++)
                 {
                     int span = span0 + k, count = Math.Min(n, span - t0);
                     if (count <= 0) continue;
-                    var scores = block.Slice(at, group * span);
+                    var scores = block.Slice(At(k), group * span);
                     var outputs = _out.AsSpan((first + k) * c.QDim + g * group * hd, group * hd);
                     // Each output element sums over the positions in order, tile after tile.
                     if (inline) MixHeads(values[..(count * hd)], scores[t0..], span, count, outputs, group, accumulate: t0 > 0);

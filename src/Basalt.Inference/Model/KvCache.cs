@@ -1,6 +1,5 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 using Basalt.Tensors;
+using Basalt.Tensors.Ops;
 
 namespace Basalt.Inference.Model;
 
@@ -109,19 +108,19 @@ public sealed class KvCache
     /// holds element <paramref name="offset"/>, so that their cache misses overlap rather than come one stretch at a time.
     /// A hint only: nothing is read.
     /// </summary>
-    public unsafe void Prefetch(int layer, int count, int offset)
+    public void Prefetch(int layer, int count, int offset)
     {
-        if (!Sse.IsSupported || count <= 0) return;
-        count = Math.Min(count, Capacity);
-        int at = Index(0, offset - offset % _headDim);
-        long bytes = (long)count * _headDim * (UsesF16 ? sizeof(ushort) : sizeof(float));
-        byte* k = UsesF16 ? (byte*)Unsafe.AsPointer(ref _k16![layer][at]) : (byte*)Unsafe.AsPointer(ref _k32![layer][at]);
-        byte* v = UsesF16 ? (byte*)Unsafe.AsPointer(ref _v16![layer][at]) : (byte*)Unsafe.AsPointer(ref _v32![layer][at]);
-        // A prefetch never faults, so an array the GC moves meanwhile costs nothing but the hint.
-        for (long i = 0; i < bytes; i += 64)
+        if (count <= 0) return;
+        int at = Index(0, offset - offset % _headDim), length = Math.Min(count, Capacity) * _headDim;
+        if (UsesF16)
         {
-            Sse.Prefetch0(k + i);
-            Sse.Prefetch0(v + i);
+            VectorOps.Prefetch<Half>(_k16![layer].AsSpan(at, length));
+            VectorOps.Prefetch<Half>(_v16![layer].AsSpan(at, length));
+        }
+        else
+        {
+            VectorOps.Prefetch<float>(_k32![layer].AsSpan(at, length));
+            VectorOps.Prefetch<float>(_v32![layer].AsSpan(at, length));
         }
     }
 

@@ -41,9 +41,15 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
     private Unit[] _units = [];
     private int _unitCount;
 
-    /// <summary>Attention of every token of <paramref name="entries"/>; with an F16 cache the queries must already be rounded to F16, as ggml multiplies them.</summary>
-    public void Run(WorkerPool? pool, int layer, ReadOnlySpan<BatchEntry> entries, float[] q, float[] output)
+    private readonly NextProduct _next = new();
+
+    /// <summary>
+    /// Attention of every token of <paramref name="entries"/>; with an F16 cache the queries must already be rounded to
+    /// F16, as ggml multiplies them. Threads that finish early read ahead their share of <paramref name="next"/>.
+    /// </summary>
+    public void Run(WorkerPool? pool, int layer, ReadOnlySpan<BatchEntry> entries, float[] q, float[] output, ReadOnlySpan<WeightTensor> next = default)
     {
+        _next.Set(next);
         if (_entries.Length < entries.Length) _entries = new BatchEntry[entries.Length];
         entries.CopyTo(_entries);
         (_count, _layer, _q, _out) = (entries.Length, layer, q, output);
@@ -51,7 +57,10 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
         if (pool is null || pool.ThreadCount == 1) Execute(0, 1);
         else pool.Run(this);
         Array.Clear(_entries, 0, _count); // do not keep caches alive
+        _next.Set([]);
     }
+
+    public ReadAhead ReadAhead(int thread, int threadCount) => _next.ReadAhead(thread, threadCount);
 
     /// <summary>
     /// Splits the batch into units of one KV head and up to <see cref="Block"/> entries of one cache at consecutive

@@ -28,6 +28,9 @@ public sealed class BatchForward
     private bool _pendingProjection;    // _proj holds a block output not yet added to the residual stream
     private readonly float[] _x, _xb, _q, _k, _v, _qkv, _att, _gate, _up, _proj, _ropeCos, _ropeSin;
     private float[] _logits = [];
+    // Each layer's matrices by product, for the read-ahead of the product that follows another (see NextProduct).
+    private readonly WeightTensor[][] _qkvWeights, _output, _gateUp, _down;
+    private readonly WeightTensor[] _outputWeights;
 
     /// <summary>Creates buffers for batches of up to <paramref name="maxBatch"/> tokens; matrix products run on <paramref name="pool"/> when given.</summary>
     public BatchForward(TransformerModel model, WorkerPool? pool = null, int maxBatch = 64)
@@ -53,6 +56,12 @@ public sealed class BatchForward
         _ropeSin = new float[maxBatch * (_c.RopeDimensionCount / 2)];
         _matMul = new MatMulJob(maxBatch, Math.Max(Math.Max(embd, ff), _c.QDim));
         _attention = new AttentionJob(_c, pool?.ThreadCount ?? 1);
+        var layers = model.Weights.Layers;
+        _qkvWeights = layers.Select(l => l.Wqkv is { } fused ? [fused] : new[] { l.Wq!, l.Wk!, l.Wv! }).ToArray();
+        _output = layers.Select(l => new[] { l.Wo }).ToArray();
+        _gateUp = layers.Select(l => l.GateUp is { } fused ? [fused] : new[] { l.Gate!, l.Up! }).ToArray();
+        _down = layers.Select(l => new[] { l.Down }).ToArray();
+        _outputWeights = [model.Weights.Output];
         _attentionInputRow = AttentionInputRow;
         _qkvRow = QkvRow;
         _attentionOutputRow = AttentionOutputRow;
@@ -94,6 +103,8 @@ public sealed class BatchForward
             VectorOps.RopeAngles(entries[i].Position, _c.RopeDimensionCount, _c.RopeFreqBase, _c.RopeFreqScale,
                 _ropeCos.AsSpan(i * half, half), _ropeSin.AsSpan(i * half, half));
 
+        bool logits = false;
+        foreach (var e in entries) logits |= e.WantLogits;
         if (_batch.Length < n) _batch = new BatchEntry[MaxBatch];
         entries.CopyTo(_batch);
         try
@@ -108,31 +119,34 @@ public sealed class BatchForward
                 if (layer.Wqkv is { } fused) _matMul.Prepare([fused], [_qkv], n);
                 else _matMul.Prepare([layer.Wq!, layer.Wk!, layer.Wv!], [_q, _k, _v], n);
                 _rows.Run(_pool, n, _attentionInputRow);
-                _matMul.Multiply(_pool);
+                _matMul.Multiply(_pool, _output[l]);
                 _rows.Run(_pool, n, _qkvRow);
-                _attention.Run(_pool, l, entries, _q, _att);
+                _attention.Run(_pool, l, entries, _q, _att, _output[l]);
                 _matMul.Prepare([layer.Wo], [_proj], n);
                 _rows.Run(_pool, n, _attentionOutputRow);
-                _matMul.Multiply(_pool);
+                _matMul.Multiply(_pool, _gateUp[l]);
 
                 _gateStride = layer.GateUp is null ? _c.FeedForwardLength : 2 * _c.FeedForwardLength;
                 if (layer.GateUp is { } gateUp) _matMul.Prepare([gateUp], [_gate], n);
                 else _matMul.Prepare([layer.Gate!, layer.Up!], [_gate, _up], n);
                 _rows.Run(_pool, n, _feedForwardInputRow);
-                _matMul.Multiply(_pool);
+                _matMul.Multiply(_pool, _down[l]);
                 _matMul.Prepare([layer.Down], [_proj], n);
                 _rows.Run(_pool, n, _downInputRow);
-                _matMul.Multiply(_pool);
+                _matMul.Multiply(_pool, l + 1 < w.Layers.Length ? _qkvWeights[l + 1] : logits ? _outputWeights : []);
                 _pendingProjection = true;
             }
             TensorPrimitives.Add(_x.AsSpan(0, n * embd), _proj.AsSpan(0, n * embd), _x.AsSpan(0, n * embd));
+            return Logits(entries);
         }
         finally
         {
+            // Nothing reads ahead past the logits' product, which names no next product; a batch that fails part-way
+            // may leave a worker reading ahead weights the caller might free next.
+            _pool?.StopReadAhead();
             Array.Clear(_batch, 0, n); // do not keep caches alive
             _layer = null;
         }
-        return Logits(entries);
     }
 
     /// <summary>Token i entering a block: adds the last block's output to the residual stream, normalises, converts for Q/K/V.</summary>

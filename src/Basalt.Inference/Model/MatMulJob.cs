@@ -31,6 +31,7 @@ internal sealed class MatMulJob : IParallelJob
     private long _rowsTimesN;
     private readonly StealingRanges _split = new();
     private int _totalGroups; // row groups of all the parts when every part is packed, else 0
+    private readonly NextProduct _next = new();
 
     public MatMulJob(int maxBatch, int maxCols)
     {
@@ -117,9 +118,13 @@ internal sealed class MatMulJob : IParallelJob
                 _w[j]!.QuantizeInput(x, Prepared.Slice(_inputAt[j] + i * _inputStride[j], _inputStride[j]));
     }
 
-    /// <summary>Multiplies the prepared inputs with the prepared matrices, on <paramref name="pool"/> when given.</summary>
-    public void Multiply(WorkerPool? pool)
+    /// <summary>
+    /// Multiplies the prepared inputs with the prepared matrices, on <paramref name="pool"/> when given. Threads that
+    /// finish early read ahead the first bytes of their share of <paramref name="next"/>, the product that follows.
+    /// </summary>
+    public void Multiply(WorkerPool? pool, ReadOnlySpan<WeightTensor> next = default)
     {
+        _next.Set(next);
         // Below this much work, waking the workers costs more than it saves.
         bool alone = pool is null || pool.ThreadCount == 1 || _rowsTimesN < 64;
         _split.Reset(_totalGroups, alone ? 1 : pool!.ThreadCount);
@@ -127,7 +132,10 @@ internal sealed class MatMulJob : IParallelJob
         else pool!.Run(this);
         Array.Clear(_w);
         Array.Clear(_y);
+        _next.Set([]);
     }
+
+    public ReadAhead ReadAhead(int thread, int threadCount) => _next.ReadAhead(thread, threadCount);
 
     /// <summary>An earlier part whose prepared input part <paramref name="j"/> can reuse, or -1.</summary>
     private static int SameInputAs(ReadOnlySpan<WeightTensor> ws, int j)

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Basalt.Tensors.Quants;
+using Basalt.Tensors.Threading;
 
 namespace Basalt.Tensors.Packed;
 
@@ -58,6 +59,15 @@ public abstract unsafe class PackedMatrix : IDisposable
 
     /// <summary>Bytes of native memory the packed copy takes.</summary>
     public long PackedBytes => GroupBytes * Groups;
+
+    /// <summary>The packed bytes from the start of group <paramref name="group"/> on, at most <paramref name="maxBytes"/> of them.</summary>
+    public ReadAhead ReadAheadFrom(int group, long maxBytes)
+    {
+        ObjectDisposedException.ThrowIf(_data == null, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(group);
+        if (group >= Groups) return default;
+        return new ReadAhead(_data + group * GroupBytes, Math.Min(maxBytes, (Groups - group) * GroupBytes));
+    }
 
     /// <summary>Bytes of one input prepared by <see cref="PrepareInput"/>.</summary>
     public abstract int InputBytes { get; }

@@ -3,7 +3,9 @@ namespace Basalt.Tensors.Threading;
 /// <summary>
 /// A persistent pool of worker threads for the forward pass. The caller runs share 0 itself; the
 /// workers run the rest. Waiting threads spin briefly and then block: a pure spin barrier stalls
-/// for many milliseconds whenever another process takes one of the few cores.
+/// for many milliseconds whenever another process takes one of the few cores. A thread whose share
+/// is done first reads what the job names as its start of the next one (<see cref="IParallelJob.ReadAhead"/>),
+/// so the memory keeps streaming while it would wait.
 /// </summary>
 public sealed class WorkerPool : IDisposable
 {
@@ -48,6 +50,9 @@ public sealed class WorkerPool : IDisposable
     /// </summary>
     internal Action? AfterLastWorker { get; set; }
 
+    /// <summary>For tests: bytes every thread has read ahead (see <see cref="IParallelJob.ReadAhead"/>) so far.</summary>
+    internal long BytesReadAhead => Interlocked.Read(ref _bytesReadAhead);
+
     /// <summary>For tests: the caller of <see cref="Run"/> waits for the workers without spinning first.</summary>
     internal bool CallerBlocksAtOnce { get; set; }
 
@@ -68,21 +73,28 @@ public sealed class WorkerPool : IDisposable
         Volatile.Write(ref _pending, _workers.Length);
         Interlocked.Increment(ref _generation);
         foreach (var s in _start) s.Release();
+        var ahead = default(ReadAhead);
         try
         {
             job.Execute(0, ThreadCount);
+            ahead = job.ReadAhead(0, ThreadCount);
         }
         finally
         {
-            WaitForWorkers();
+            WaitForWorkers(ahead);
             _job = null;
         }
         if (_failure is { } e) throw new AggregateException("A worker thread failed.", e);
     }
 
-    private void WaitForWorkers()
+    private void WaitForWorkers(ReadAhead ahead)
     {
         bool spin = !CallerBlocksAtOnce;
+        if (spin && !ahead.IsEmpty && Volatile.Read(ref _pending) > 0)
+        {
+            var done = new WorkersDone(this);
+            Interlocked.Add(ref _bytesReadAhead, ahead.Read(ref done, out _sink));
+        }
         for (int i = 0; spin && i < PauseSpins && Volatile.Read(ref _pending) > 0; i++) Thread.SpinWait(20);
         var spinner = new SpinWait();
         for (int i = 0; spin && i < SpinIterations && Volatile.Read(ref _pending) > 0; i++) spinner.SpinOnce(sleep1Threshold: -1);
@@ -102,9 +114,12 @@ public sealed class WorkerPool : IDisposable
             _start[index - 1].Wait(); // immediate when the spin saw the new job
             if (_disposed) return;
             seen = Interlocked.Read(ref _generation);
+            long epoch = Interlocked.Read(ref _readAheadEpoch);
+            var ahead = default(ReadAhead);
             try
             {
                 _job!.Execute(index, ThreadCount);
+                ahead = _job.ReadAhead(index, ThreadCount);
             }
             catch (Exception e)
             {
@@ -115,7 +130,44 @@ public sealed class WorkerPool : IDisposable
                 AfterLastWorker?.Invoke();
                 lock (_gate) Monitor.PulseAll(_gate);
             }
+            if (!ahead.IsEmpty)
+            {
+                // Counted before the signal is first asked, so StopReadAhead either sees this reader or this reader
+                // sees its new epoch (both sides use interlocked operations, which are ordered).
+                Interlocked.Increment(ref _readingAhead);
+                var next = new NextJob(this, seen, epoch);
+                Interlocked.Add(ref _bytesReadAhead, ahead.Read(ref next, out _sink));
+                Interlocked.Decrement(ref _readingAhead);
+            }
         }
+    }
+
+    private int _sink; // what read-ahead loads folded to, so that they are kept
+    private long _bytesReadAhead;
+    private int _readingAhead;   // workers reading ahead now
+    private long _readAheadEpoch; // moved on by StopReadAhead
+
+    /// <summary>
+    /// Stops every worker's read-ahead and returns once none reads: after it, memory a finished job named in
+    /// <see cref="IParallelJob.ReadAhead"/> may be freed. Read-ahead otherwise runs until the next job starts.
+    /// </summary>
+    public void StopReadAhead()
+    {
+        Interlocked.Increment(ref _readAheadEpoch);
+        while (Volatile.Read(ref _readingAhead) != 0) Thread.SpinWait(20);
+    }
+
+    /// <summary>A worker's read-ahead stops when the next job is handed out, at <see cref="StopReadAhead"/>, or when the pool stops.</summary>
+    private readonly struct NextJob(WorkerPool pool, long seen, long epoch) : IStopSignal
+    {
+        // Plain volatile reads: asked every kilobyte, a locked read would cost a good part of the kilobyte's time.
+        public bool ShouldStop => Volatile.Read(ref pool._generation) != seen || Volatile.Read(ref pool._readAheadEpoch) != epoch || pool._disposed;
+    }
+
+    /// <summary>The caller's read-ahead stops when every worker has finished.</summary>
+    private readonly struct WorkersDone(WorkerPool pool) : IStopSignal
+    {
+        public bool ShouldStop => Volatile.Read(ref pool._pending) == 0;
     }
 
     private void SpinForWork(long seen)

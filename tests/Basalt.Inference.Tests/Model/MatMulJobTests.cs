@@ -125,4 +125,49 @@ public sealed class MatMulJobTests
         var e = Assert.Throws<ArgumentException>(() => job.Run(null, [layer.Wq!, layer.Down], [new float[layer.Wq!.Rows], new float[layer.Down.Rows]], x, x.Length, 1));
         Assert.Contains("same width", e.Message);
     }
+
+    [Theory]
+    [InlineData("quant/tiny-random-256.Q4_0.gguf")]
+    [InlineData("quant/tiny-random-256.Q4_K_M.gguf")]
+    public void EachThreadReadsAheadTheFirstGroupsItWillTakeOfTheNextProduct(string file)
+    {
+        using var model = TransformerModel.Load(SharedData.Path(["models", .. file.Split('/')]));
+        var layer = model.Weights.Layers[0];
+        WeightTensor[] next = [layer.Gate!, layer.Up!];
+        Assert.All(next, w => Assert.NotNull(w.Packed));
+        int groups = next.Sum(w => w.Packed!.Groups);
+        var product = new NextProduct();
+        product.Set(next);
+        var split = new StealingRanges();
+        foreach (int threads in new[] { 1, 2, 3, 5 })
+        {
+            split.Reset(groups, threads);
+            for (int t = 0; t < threads; t++)
+            {
+                // The group the product's split hands this thread first.
+                Assert.True(split.TryTake(t, 1, out int first, out _));
+                int part = first < next[0].Packed!.Groups ? 0 : 1;
+                int local = first - (part == 0 ? 0 : next[0].Packed!.Groups);
+                var expected = next[part].Packed!.ReadAheadFrom(local, NextProduct.MaxBytes);
+                var ahead = product.ReadAhead(t, threads);
+                Assert.Equal(expected.Start, ahead.Start);
+                Assert.Equal(expected.Bytes, ahead.Bytes);
+                Assert.InRange(ahead.Bytes, 1, NextProduct.MaxBytes);
+            }
+        }
+        product.Set([]);
+        Assert.True(product.ReadAhead(0, 2).IsEmpty);
+    }
+
+    [Fact]
+    public void AProductWithAMatrixThatIsNotPackedIsNotReadAhead()
+    {
+        // Q5_1 is not repacked: its products split rows, not groups, so there is no group split to follow.
+        using var model = TransformerModel.Load(SharedData.Path("models", "quant", "tiny-random-256.Q5_1.gguf"));
+        var layer = model.Weights.Layers[0];
+        Assert.Null(layer.Wq!.Packed);
+        var product = new NextProduct();
+        product.Set([layer.Wq!, layer.Wk!, layer.Wv!]);
+        Assert.True(product.ReadAhead(1, 2).IsEmpty);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Basalt.Tensors.Threading;
 
 namespace Basalt.Tensors.Tests.Threading;
@@ -116,5 +117,88 @@ public sealed class WorkerPoolTests
         var job = new SumJob([1, 2, 3]);
         pool.Run(job);
         Assert.Equal(6, job.Partial.Sum());
+    }
+
+    /// <summary>Names <see cref="Bytes"/> of <see cref="Memory"/> as the next job's start for the threads in <see cref="Readers"/>; workers sleep first when told.</summary>
+    private sealed unsafe class ReadAheadJob(byte* memory, long bytes, params int[] readers) : IParallelJob
+    {
+        public int WorkerSleepMs;
+
+        public void Execute(int thread, int threadCount)
+        {
+            if (thread > 0 && WorkerSleepMs > 0) Thread.Sleep(WorkerSleepMs);
+        }
+
+        public ReadAhead ReadAhead(int thread, int threadCount) => readers.Contains(thread) ? new ReadAhead(memory, bytes) : default;
+    }
+
+    // Never touched: reading it maps the kernel's zero page, a page fault per 4 KiB, so reading all of it takes far
+    // longer than any of these tests waits; a read-ahead that ran to the end would show as 2^32 bytes read.
+    private const long Huge = 1L << 32;
+
+    private static unsafe void WithMemory(long bytes, Action<nint> test)
+    {
+        var memory = NativeMemory.AlignedAlloc((nuint)bytes, 64);
+        try
+        {
+            test((nint)memory);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(memory);
+        }
+    }
+
+    [Fact]
+    public unsafe void AWorkerReadsAheadWhatItsJobNamesOnceItsShareIsDone() => WithMemory(64 << 10, memory =>
+    {
+        using var pool = new WorkerPool(3);
+        pool.Run(new ReadAheadJob((byte*)memory, 64 << 10, 1, 2));
+        // Nothing starts the next job: both workers read all of it.
+        Assert.True(SpinWait.SpinUntil(() => pool.BytesReadAhead == 2 * (64 << 10), TimeSpan.FromSeconds(30)), $"{pool.BytesReadAhead} bytes read ahead");
+    });
+
+    [Fact]
+    public unsafe void AWorkersReadAheadEndsWhenTheNextJobStarts() => WithMemory(Huge, memory =>
+    {
+        using var pool = new WorkerPool(2);
+        pool.Run(new ReadAheadJob((byte*)memory, Huge, 1));
+        var next = new SumJob([1, 2, 3]);
+        pool.Run(next); // the worker runs its share only after its read-ahead stopped
+        Assert.Equal(6, next.Partial.Sum());
+        long read = pool.BytesReadAhead;
+        Assert.InRange(read, 0, Huge - 1);
+        Thread.Sleep(20);
+        Assert.Equal(read, pool.BytesReadAhead);
+    });
+
+    [Fact]
+    public unsafe void StopReadAheadReturnsOnceNoWorkerReads() => WithMemory(Huge, memory =>
+    {
+        using var pool = new WorkerPool(3);
+        pool.Run(new ReadAheadJob((byte*)memory, Huge, 1, 2));
+        SpinWait.SpinUntil(() => pool.BytesReadAhead > 0, TimeSpan.FromSeconds(5)); // let them start, most runs
+        pool.StopReadAhead();
+        long read = pool.BytesReadAhead;
+        Assert.InRange(read, 0, Huge - 1);
+        Thread.Sleep(20);
+        Assert.Equal(read, pool.BytesReadAhead); // after it returns, nothing reads: the memory may be freed
+    });
+
+    [Fact]
+    public unsafe void TheCallerReadsAheadOnlyWhileWorkersRun()
+    {
+        WithMemory(64 << 10, memory =>
+        {
+            using var pool = new WorkerPool(2);
+            pool.Run(new ReadAheadJob((byte*)memory, 64 << 10, 0) { WorkerSleepMs = 200 });
+            Assert.Equal(64 << 10, pool.BytesReadAhead); // all of it, before Run returned
+        });
+        WithMemory(Huge, memory =>
+        {
+            using var pool = new WorkerPool(2);
+            pool.Run(new ReadAheadJob((byte*)memory, Huge, 0) { WorkerSleepMs = 5 });
+            Assert.InRange(pool.BytesReadAhead, 0, Huge - 1); // stopped when the worker was done
+        });
     }
 }

@@ -53,11 +53,17 @@ internal sealed class AttentionJob(ModelConfig c, int threads) : IParallelJob
         if (_entries.Length < entries.Length) _entries = new BatchEntry[entries.Length];
         entries.CopyTo(_entries);
         (_count, _layer, _q, _out) = (entries.Length, layer, q, output);
-        PlanUnits(entries);
-        if (pool is null || pool.ThreadCount == 1) Execute(0, 1);
-        else pool.Run(this);
-        Array.Clear(_entries, 0, _count); // do not keep caches alive
-        _next.Set([]);
+        try
+        {
+            PlanUnits(entries);
+            if (pool is null || pool.ThreadCount == 1) Execute(0, 1);
+            else pool.Run(this);
+        }
+        finally
+        {
+            Array.Clear(_entries, 0, _count); // do not keep caches alive
+            _next.Set([]);
+        }
     }
 
     public ReadAhead ReadAhead(int thread, int threadCount) => _next.ReadAhead(thread, threadCount);

@@ -125,14 +125,20 @@ internal sealed class MatMulJob : IParallelJob
     public void Multiply(WorkerPool? pool, ReadOnlySpan<WeightTensor> next = default)
     {
         _next.Set(next);
-        // Below this much work, waking the workers costs more than it saves.
-        bool alone = pool is null || pool.ThreadCount == 1 || _rowsTimesN < 64;
-        _split.Reset(_totalGroups, alone ? 1 : pool!.ThreadCount);
-        if (alone) Execute(0, 1);
-        else pool!.Run(this);
-        Array.Clear(_w);
-        Array.Clear(_y);
-        _next.Set([]);
+        try
+        {
+            // Below this much work, waking the workers costs more than it saves.
+            bool alone = pool is null || pool.ThreadCount == 1 || _rowsTimesN < 64;
+            _split.Reset(_totalGroups, alone ? 1 : pool!.ThreadCount);
+            if (alone) Execute(0, 1);
+            else pool!.Run(this);
+        }
+        finally
+        {
+            Array.Clear(_w);
+            Array.Clear(_y);
+            _next.Set([]);
+        }
     }
 
     public ReadAhead ReadAhead(int thread, int threadCount) => _next.ReadAhead(thread, threadCount);

@@ -5,9 +5,10 @@ namespace Basalt.Inference.Model;
 /// <summary>
 /// The product that follows a job, as far as its threads need to know it: where each thread's share of its weights
 /// starts (the split <see cref="StealingRanges"/> makes of the row groups of all its matrices), so that a thread with
-/// nothing left to do can read the first bytes of its share while the others finish and the per-token steps between
-/// the two run. Two threads decoding stream the weights at about twice one thread's rate only while both read; the
-/// read-ahead keeps a waiting thread reading.
+/// nothing left to do can read the first bytes of its share while the others finish and, for a single token, while
+/// the caller runs the per-token steps between the two (with more tokens those steps are a job of their own, which
+/// ends the read-ahead). Two threads decoding stream the weights at about twice one thread's rate only while both
+/// read; the read-ahead keeps a waiting thread reading.
 /// </summary>
 internal sealed class NextProduct
 {
@@ -35,16 +36,17 @@ internal sealed class NextProduct
         }
     }
 
-    /// <summary>The first bytes of <paramref name="thread"/>'s share of the next product.</summary>
+    /// <summary>The first bytes of <paramref name="thread"/>'s share of the next product (not past the share, nor past the matrix it starts in).</summary>
     public ReadAhead ReadAhead(int thread, int threadCount)
     {
         if (_groups == 0 || _parts == 0) return default;
-        int start = WorkerPool.Share(_groups, thread, threadCount).Start;
+        var (start, end) = WorkerPool.Share(_groups, thread, threadCount);
         for (int j = 0; j < _parts; j++)
         {
             var packed = _w[j]!.Packed!;
-            if (start < packed.Groups) return packed.ReadAheadFrom(start, MaxBytes);
+            if (start < packed.Groups) return packed.ReadAheadOf(start, end, MaxBytes);
             start -= packed.Groups;
+            end -= packed.Groups;
         }
         return default;
     }

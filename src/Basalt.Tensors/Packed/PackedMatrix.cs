@@ -60,13 +60,17 @@ public abstract unsafe class PackedMatrix : IDisposable
     /// <summary>Bytes of native memory the packed copy takes.</summary>
     public long PackedBytes => GroupBytes * Groups;
 
-    /// <summary>The packed bytes from the start of group <paramref name="group"/> on, at most <paramref name="maxBytes"/> of them.</summary>
-    public ReadAhead ReadAheadFrom(int group, long maxBytes)
+    /// <summary>
+    /// The packed bytes of groups [<paramref name="groupStart"/>, <paramref name="groupEnd"/>), at most
+    /// <paramref name="maxBytes"/> of them from the start; nothing once the matrix is disposed.
+    /// </summary>
+    public ReadAhead ReadAheadOf(int groupStart, int groupEnd, long maxBytes)
     {
-        ObjectDisposedException.ThrowIf(_data == null, this);
-        ArgumentOutOfRangeException.ThrowIfNegative(group);
-        if (group >= Groups) return default;
-        return new ReadAhead(_data + group * GroupBytes, Math.Min(maxBytes, (Groups - group) * GroupBytes));
+        byte* data = _data;
+        groupStart = Math.Max(groupStart, 0);
+        groupEnd = Math.Min(groupEnd, Groups);
+        if (data == null || groupEnd <= groupStart) return default;
+        return new ReadAhead(data + groupStart * GroupBytes, Math.Min(maxBytes, (groupEnd - groupStart) * GroupBytes));
     }
 
     /// <summary>Bytes of one input prepared by <see cref="PrepareInput"/>.</summary>

@@ -51,7 +51,10 @@ public sealed class WorkerPool : IDisposable
     internal Action? AfterLastWorker { get; set; }
 
     /// <summary>For tests: bytes every thread has read ahead (see <see cref="IParallelJob.ReadAhead"/>) so far.</summary>
-    internal long BytesReadAhead => Interlocked.Read(ref _bytesReadAhead);
+    internal long BytesReadAhead => Interlocked.Read(ref _readAhead[BytesAt]);
+
+    /// <summary>For tests: workers reading ahead now.</summary>
+    internal long WorkersReadingAhead => Interlocked.Read(ref _readAhead[ReadersAt]);
 
     /// <summary>For tests: the caller of <see cref="Run"/> waits for the workers without spinning first.</summary>
     internal bool CallerBlocksAtOnce { get; set; }
@@ -93,7 +96,7 @@ public sealed class WorkerPool : IDisposable
         if (spin && !ahead.IsEmpty && Volatile.Read(ref _pending) > 0)
         {
             var done = new WorkersDone(this);
-            Interlocked.Add(ref _bytesReadAhead, ahead.Read(ref done, out _sink));
+            Interlocked.Add(ref _readAhead[BytesAt], ahead.Read(ref done, out t_fold));
         }
         for (int i = 0; spin && i < PauseSpins && Volatile.Read(ref _pending) > 0; i++) Thread.SpinWait(20);
         var spinner = new SpinWait();
@@ -118,8 +121,9 @@ public sealed class WorkerPool : IDisposable
             var ahead = default(ReadAhead);
             try
             {
-                _job!.Execute(index, ThreadCount);
-                ahead = _job.ReadAhead(index, ThreadCount);
+                var job = _job!;
+                job.Execute(index, ThreadCount);
+                ahead = job.ReadAhead(index, ThreadCount);
             }
             catch (Exception e)
             {
@@ -134,17 +138,20 @@ public sealed class WorkerPool : IDisposable
             {
                 // Counted before the signal is first asked, so StopReadAhead either sees this reader or this reader
                 // sees its new epoch (both sides use interlocked operations, which are ordered).
-                Interlocked.Increment(ref _readingAhead);
+                Interlocked.Increment(ref _readAhead[ReadersAt]);
                 var next = new NextJob(this, seen, epoch);
-                Interlocked.Add(ref _bytesReadAhead, ahead.Read(ref next, out _sink));
-                Interlocked.Decrement(ref _readingAhead);
+                Interlocked.Add(ref _readAhead[BytesAt], ahead.Read(ref next, out t_fold));
+                Interlocked.Decrement(ref _readAhead[ReadersAt]);
             }
         }
     }
 
-    private int _sink; // what read-ahead loads folded to, so that they are kept
-    private long _bytesReadAhead;
-    private int _readingAhead;   // workers reading ahead now
+    [ThreadStatic] private static int t_fold; // what a thread's read-ahead loads folded to, so that they are kept
+
+    // Workers reading ahead now, and bytes read ahead (for tests), on lines of their own: the fields above are polled
+    // by spinning threads.
+    private readonly long[] _readAhead = new long[3 * 8];
+    private const int ReadersAt = 8, BytesAt = 16;
     private long _readAheadEpoch; // moved on by StopReadAhead
 
     /// <summary>
@@ -154,7 +161,8 @@ public sealed class WorkerPool : IDisposable
     public void StopReadAhead()
     {
         Interlocked.Increment(ref _readAheadEpoch);
-        while (Volatile.Read(ref _readingAhead) != 0) Thread.SpinWait(20);
+        var spinner = new SpinWait();
+        while (Volatile.Read(ref _readAhead[ReadersAt]) != 0) spinner.SpinOnce(sleep1Threshold: -1); // yields: a reader may have lost its core
     }
 
     /// <summary>A worker's read-ahead stops when the next job is handed out, at <see cref="StopReadAhead"/>, or when the pool stops.</summary>

@@ -144,15 +144,20 @@ public sealed class MatMulJobTests
             split.Reset(groups, threads);
             for (int t = 0; t < threads; t++)
             {
-                // The group the product's split hands this thread first.
+                // The group the product's split hands this thread first, and where its share ends.
                 Assert.True(split.TryTake(t, 1, out int first, out _));
+                int shareEnd = WorkerPool.Share(groups, t, threads).End;
                 int part = first < next[0].Packed!.Groups ? 0 : 1;
-                int local = first - (part == 0 ? 0 : next[0].Packed!.Groups);
-                var expected = next[part].Packed!.ReadAheadFrom(local, NextProduct.MaxBytes);
+                int offset = part == 0 ? 0 : next[0].Packed!.Groups;
+                var packed = next[part].Packed!;
+                var expected = packed.ReadAheadOf(first - offset, shareEnd - offset, NextProduct.MaxBytes);
                 var ahead = product.ReadAhead(t, threads);
                 Assert.Equal(expected.Start, ahead.Start);
                 Assert.Equal(expected.Bytes, ahead.Bytes);
-                Assert.InRange(ahead.Bytes, 1, NextProduct.MaxBytes);
+                // Not past the share, nor past the matrix, nor more than the cap.
+                long room = (Math.Min(shareEnd - offset, packed.Groups) - (first - offset)) * packed.GroupBytes;
+                Assert.InRange(ahead.Bytes, 1, Math.Min(room, NextProduct.MaxBytes));
+                Assert.Equal(Math.Min(room, NextProduct.MaxBytes), ahead.Bytes);
             }
         }
         product.Set([]);

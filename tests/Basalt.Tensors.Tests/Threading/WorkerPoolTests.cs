@@ -123,10 +123,13 @@ public sealed class WorkerPoolTests
     private sealed unsafe class ReadAheadJob(byte* memory, long bytes, params int[] readers) : IParallelJob
     {
         public int WorkerSleepMs;
+        public Func<bool>? WorkersWaitFor;
 
         public void Execute(int thread, int threadCount)
         {
-            if (thread > 0 && WorkerSleepMs > 0) Thread.Sleep(WorkerSleepMs);
+            if (thread == 0) return;
+            if (WorkerSleepMs > 0) Thread.Sleep(WorkerSleepMs);
+            if (WorkersWaitFor is { } condition) Assert.True(SpinWait.SpinUntil(condition, TimeSpan.FromSeconds(30)));
         }
 
         public ReadAhead ReadAhead(int thread, int threadCount) => readers.Contains(thread) ? new ReadAhead(memory, bytes) : default;
@@ -177,12 +180,15 @@ public sealed class WorkerPoolTests
     {
         using var pool = new WorkerPool(3);
         pool.Run(new ReadAheadJob((byte*)memory, Huge, 1, 2));
-        SpinWait.SpinUntil(() => pool.BytesReadAhead > 0, TimeSpan.FromSeconds(5)); // let them start, most runs
+        // Both workers are inside their read-ahead (a reader counts itself before it reads).
+        Assert.True(SpinWait.SpinUntil(() => pool.WorkersReadingAhead == 2, TimeSpan.FromSeconds(30)));
         pool.StopReadAhead();
-        long read = pool.BytesReadAhead;
-        Assert.InRange(read, 0, Huge - 1);
+        Assert.Equal(0, pool.WorkersReadingAhead);
+        long read = pool.BytesReadAhead; // each adds what it read when it stops
+        Assert.InRange(read, 0, Huge - 1); // both stopped part-way: StopReadAhead stops readers, not only waits for them
         Thread.Sleep(20);
         Assert.Equal(read, pool.BytesReadAhead); // after it returns, nothing reads: the memory may be freed
+        Assert.Equal(0, pool.WorkersReadingAhead);
     });
 
     [Fact]
@@ -191,8 +197,9 @@ public sealed class WorkerPoolTests
         WithMemory(64 << 10, memory =>
         {
             using var pool = new WorkerPool(2);
-            pool.Run(new ReadAheadJob((byte*)memory, 64 << 10, 0) { WorkerSleepMs = 200 });
-            Assert.Equal(64 << 10, pool.BytesReadAhead); // all of it, before Run returned
+            // The worker finishes only once the caller has read ahead: all of it, since nothing stopped it.
+            pool.Run(new ReadAheadJob((byte*)memory, 64 << 10, 0) { WorkersWaitFor = () => pool.BytesReadAhead > 0 });
+            Assert.Equal(64 << 10, pool.BytesReadAhead);
         });
         WithMemory(Huge, memory =>
         {

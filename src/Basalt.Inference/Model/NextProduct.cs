@@ -39,7 +39,7 @@ internal sealed class NextProduct
     /// <summary>The first bytes of <paramref name="thread"/>'s share of the next product (not past the share, nor past the matrix it starts in).</summary>
     public ReadAhead ReadAhead(int thread, int threadCount)
     {
-        if (_groups == 0 || _parts == 0) return default;
+        if (_groups == 0) return default; // nothing named, or a matrix not packed
         var (start, end) = WorkerPool.Share(_groups, thread, threadCount);
         for (int j = 0; j < _parts; j++)
         {

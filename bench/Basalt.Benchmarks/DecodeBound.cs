@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using System.Globalization;
+using Basalt.Inference.Model;
+using Basalt.Tensors.Diagnostics;
+using Basalt.Tensors.Threading;
+
+namespace Basalt.Benchmarks;
+
+/// <summary>
+/// How close decoding can come to the read bandwidth: runs of N decode steps (greedy, from an empty cache, as
+/// <c>basalt bench</c>'s tgN) alternate with runs of N steps that do only a decode step's matrix products — the same
+/// matrices in the same order, each on a prepared input, each naming the next for the read-ahead, with no norm,
+/// rotary, cache store, attention or activation between them — and each run is measured against the plain read around
+/// it as <c>basalt bench --bandwidth</c> measures it: the highest of the two reads just before and the two just
+/// after, and bytes over time of every read of a window as long as the run. The products alone are the ceiling of a
+/// decode step on these kernels; the full step's share of them is what the work between products costs.
+/// <code>dotnet run -c Release --project bench/Basalt.Benchmarks -- decode-bound MODEL [THREADS] [PASSES] [TOKENS]</code>
+/// </summary>
+internal static class DecodeBound
+{
+    public static void Run(string[] args)
+    {
+        if (args.Length < 1) throw new ArgumentException("usage: decode-bound MODEL [THREADS] [PASSES] [TOKENS]");
+        string path = args[0];
+        int threads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2;
+        int passes = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 8;
+        int tokens = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 64;
+
+        using var model = TransformerModel.Load(path);
+        using var pool = new WorkerPool(threads);
+        using var reads = new ReadBandwidth();
+        var products = new ProductsOnly(model, pool);
+        var sequence = new Sequence(model, tokens + 1, true, pool);
+        long decodeBytes = DecodeBytes(model), productBytes = products.Bytes;
+
+        void Decode()
+        {
+            sequence.Truncate(0);
+            int next = 1;
+            for (int i = 0; i < tokens; i++) next = ArgMax(sequence.Process([next]));
+        }
+        void Products()
+        {
+            for (int i = 0; i < tokens; i++) products.Step();
+        }
+
+        reads.Read(pool);
+        var warm = Stopwatch.StartNew();
+        Decode(); // warm-up: JIT, page faults, the cache's pages
+        double lastSeconds = warm.Elapsed.TotalSeconds;
+        Products();
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(inv, $"{Path.GetFileName(path)}, {threads} thread(s), {passes} passes of {tokens} tokens; weight bytes a step: decode {decodeBytes / 1e6:F1} MB, products {productBytes / 1e6:F1} MB"));
+        Console.WriteLine("pass | decode tok/s | products steps/s | decode ÷ products time | decode: of highest / sustained read | products: of highest / sustained read");
+        var rows = new List<double[]>();
+        for (int p = 0; p < passes; p++)
+        {
+            // Alternate which runs first, so that a slow stretch of the host does not always fall on the same one.
+            var (d, dPeak, dSustained) = p % 2 == 0 ? Measured(Decode) : default;
+            var (q, qPeak, qSustained) = Measured(Products);
+            if (p % 2 == 1) (d, dPeak, dSustained) = Measured(Decode);
+            double dGbs = decodeBytes * (tokens / d) / 1e9, qGbs = productBytes * (tokens / q) / 1e9;
+            var row = new[] { tokens / d, tokens / q, d / q, dGbs / dPeak, dGbs / dSustained, qGbs / qPeak, qGbs / qSustained };
+            rows.Add(row);
+            Console.WriteLine(string.Create(inv, $"{p} | {row[0]:F1} | {row[1]:F1} | {row[2]:F3} | {row[3]:P1} / {row[4]:P1} | {row[5]:P1} / {row[6]:P1}"));
+        }
+        double M(int i) => Median(rows.Select(r => r[i]));
+        Console.WriteLine(string.Create(inv, $"median | {M(0):F1} | {M(1):F1} | {M(2):F3} | {M(3):P1} / {M(4):P1} | {M(5):P1} / {M(6):P1}"));
+
+        (double Seconds, double Peak, double Sustained) Measured(Action run)
+        {
+            var window = new ReadWindow(reads, pool);
+            window.Before(lastSeconds / 2); // the reads before a run last half as long as the run before it, as in basalt bench
+            var clock = Stopwatch.StartNew();
+            run();
+            double seconds = lastSeconds = clock.Elapsed.TotalSeconds;
+            window.After(seconds / 2);
+            return (seconds, window.Peak, window.Sustained);
+        }
+    }
+
+    /// <summary>
+    /// Reads around one run, as <c>basalt bench --bandwidth</c> does: at least two reads on each side, more until the
+    /// side's time has passed; <see cref="Peak"/> is the highest of the two reads nearest the run on either side.
+    /// </summary>
+    private sealed class ReadWindow(ReadBandwidth reads, WorkerPool pool)
+    {
+        private double _seconds, _bytes;
+
+        public double Peak { get; private set; }
+
+        public double Sustained => _bytes / _seconds / 1e9;
+
+        public void Before(double seconds)
+        {
+            var side = Side(seconds);
+            Peak = Math.Max(side[^1], side[^2]);
+        }
+
+        public void After(double seconds)
+        {
+            var side = Side(seconds);
+            Peak = Math.Max(Peak, Math.Max(side[0], side[1]));
+        }
+
+        private List<double> Side(double seconds)
+        {
+            var results = new List<double>();
+            var clock = Stopwatch.StartNew();
+            while (results.Count < 2 || clock.Elapsed.TotalSeconds < seconds)
+            {
+                double gbs = reads.Measure(pool);
+                _seconds += reads.Bytes / gbs / 1e9;
+                _bytes += reads.Bytes;
+                results.Add(gbs);
+            }
+            return results;
+        }
+    }
+
+    /// <summary>A decode step's matrix products and nothing else, in <see cref="BatchForward"/>'s order.</summary>
+    private sealed class ProductsOnly
+    {
+        private readonly MatMulJob _job;
+        private readonly WorkerPool _pool;
+        private readonly (WeightTensor[] Weights, float[][] Outputs, float[] Input)[] _products;
+
+        public ProductsOnly(TransformerModel model, WorkerPool pool)
+        {
+            var c = model.Config;
+            _pool = pool;
+            _job = new MatMulJob(1, Math.Max(Math.Max(c.EmbeddingLength, c.FeedForwardLength), c.QDim));
+            var random = new Random(1);
+            float[] Input(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+            float[] embd = Input(c.EmbeddingLength), att = Input(c.QDim), ff = Input(c.FeedForwardLength);
+            var list = new List<(WeightTensor[], float[][], float[])>();
+            foreach (var l in model.Weights.Layers)
+            {
+                list.Add(Product(l.Wqkv is { } qkv ? [qkv] : [l.Wq!, l.Wk!, l.Wv!], embd));
+                list.Add(Product([l.Wo], att));
+                list.Add(Product(l.GateUp is { } gateUp ? [gateUp] : [l.Gate!, l.Up!], embd));
+                list.Add(Product([l.Down], ff));
+            }
+            list.Add(Product([model.Weights.Output], embd));
+            _products = [.. list];
+            Bytes = _products.Sum(p => p.Weights.Sum(w => (long)w.RowBytes * w.Rows));
+        }
+
+        private static (WeightTensor[], float[][], float[]) Product(WeightTensor[] weights, float[] input) =>
+            (weights, weights.Select(w => new float[w.Rows]).ToArray(), input);
+
+        /// <summary>Weight bytes one step reads.</summary>
+        public long Bytes { get; }
+
+        public void Step()
+        {
+            for (int i = 0; i < _products.Length; i++)
+            {
+                var (weights, outputs, input) = _products[i];
+                _job.Prepare(weights, outputs, 1);
+                _job.PrepareRow(0, input);
+                _job.Multiply(_pool, i + 1 < _products.Length ? _products[i + 1].Weights : []);
+            }
+            _pool.StopReadAhead();
+        }
+    }
+
+    /// <summary>Weight bytes of a decode step as <c>basalt bench</c> counts them: every tensor once, one embedding row.</summary>
+    private static long DecodeBytes(TransformerModel m)
+    {
+        long total = m.File.Tensors.Sum(t => t.ByteSize);
+        var embd = m.File.FindTensor("token_embd.weight");
+        bool tied = m.File.FindTensor("output.weight") is null;
+        return embd is null || tied ? total : total - embd.ByteSize + embd.ByteSize / m.Config.VocabSize;
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> logits)
+    {
+        int best = 0;
+        for (int i = 1; i < logits.Length; i++) if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var a = values.Order().ToArray();
+        return a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2;
+    }
+}

@@ -68,6 +68,23 @@ public sealed class GenerateCommandTests
     }
 
     [Fact]
+    public void ChatRunsOnlyEachTurnsNewTokens()
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int exit = BasaltCli.Run(["chat", SharedData.Path("models", "arch", "phi3-tiny-random.gguf"), "-n", "4", "--temperature", "0"],
+            new StringReader("Hi\nAnd then?\n/bye\n"), stdout, stderr);
+        Assert.True(exit == 0, stderr.ToString());
+        var turns = stderr.ToString().Split('\n').Where(l => l.Contains("tok/s")).ToArray();
+        Assert.Equal(2, turns.Length);
+        Assert.DoesNotContain("cached", turns[0]);
+        // The second turn's prompt repeats the first turn and its answer: those tokens come from the kept cache.
+        var m = System.Text.RegularExpressions.Regex.Match(turns[1], @"\[(\d+) prompt tokens \((\d+) cached\)");
+        Assert.True(m.Success, turns[1]);
+        Assert.InRange(int.Parse(m.Groups[2].Value), 5, int.Parse(m.Groups[1].Value) - 1);
+    }
+
+    [Fact]
     public void BenchJsonHasTheContractFields()
     {
         var (exit, stdout, stderr) = CliRunner.Run("bench", "-m", Stories, "-p", "16", "-n", "8", "-r", "2", "-t", "1", "--json");

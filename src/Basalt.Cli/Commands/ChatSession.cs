@@ -56,8 +56,10 @@ internal static class ChatSession
         output.WriteLine();
         double genSeconds = (clock.Elapsed.TotalMilliseconds - (firstTokenMs ?? 0)) / 1000;
         long outTokens = usage?.OutputTokenCount ?? 0;
+        // A turn's prompt repeats the conversation: the tokens the client kept from the turns before are not run again.
+        string cached = usage?.CachedInputTokenCount is > 0 and long c ? string.Create(CultureInfo.InvariantCulture, $" ({c} cached)") : "";
         status.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"[{usage?.InputTokenCount ?? 0} prompt tokens, {outTokens} generated, first token after {firstTokenMs ?? 0:F0} ms, {(outTokens > 1 && genSeconds > 0 ? (outTokens - 1) / genSeconds : 0):F1} tok/s]"));
+            $"[{usage?.InputTokenCount ?? 0} prompt tokens{cached}, {outTokens} generated, first token after {firstTokenMs ?? 0:F0} ms, {(outTokens > 1 && genSeconds > 0 ? (outTokens - 1) / genSeconds : 0):F1} tok/s]"));
         return text.ToString();
     }
 }

@@ -11,7 +11,9 @@ namespace Basalt.Inference.Clients;
 
 /// <summary>
 /// An <see cref="IChatClient"/> over a model loaded in this process: messages are rendered with the
-/// model's chat template, generated token by token and streamed back. Requests run one at a time.
+/// model's chat template, generated token by token and streamed back. Requests run one at a time, on one
+/// sequence kept between them: a request whose prompt begins like the last one's prompt and answer (a chat's next
+/// turn) runs only the tokens after that beginning through the model, and reports the rest as cached input tokens.
 /// </summary>
 public sealed class LocalChatClient : IChatClient
 {
@@ -21,6 +23,7 @@ public sealed class LocalChatClient : IChatClient
     private readonly WorkerPool _pool;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly string _modelId;
+    private Sequence? _sequence; // kept between requests: a conversation's next turn starts with the tokens it holds
 
     /// <summary>Creates a client over <paramref name="model"/>, which the caller keeps owning.</summary>
     public LocalChatClient(TransformerModel model, LocalChatClientOptions? options = null)
@@ -60,12 +63,13 @@ public sealed class LocalChatClient : IChatClient
             StopSequences = options?.StopSequences?.ToArray() ?? [],
             // The rendered prompt has no leading BOS; the tokenizer adds it when the vocabulary asks.
             AddSpecial = true,
+            ReuseCachedPrefix = true,
         };
         string responseId = Guid.NewGuid().ToString("N");
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var sequence = new Sequence(_model, Math.Min(_options.ContextLength ?? 4096, _model.Config.ContextLength), _options.F16Cache, _pool);
+            var sequence = _sequence ??= new Sequence(_model, Math.Min(_options.ContextLength ?? 4096, _model.Config.ContextLength), _options.F16Cache, _pool);
             GenerationResult? result = null;
             var updates = new Generator(_model).GenerateAsync(sequence, prompt, sampler, generation, r => result = r, cancellationToken);
             await foreach (var u in updates.ConfigureAwait(false))
@@ -85,6 +89,7 @@ public sealed class LocalChatClient : IChatClient
                     Contents = [new UsageContent(new UsageDetails
                     {
                         InputTokenCount = r.PromptTokens.Length,
+                        CachedInputTokenCount = r.CachedPromptTokens,
                         OutputTokenCount = r.Tokens.Count,
                         TotalTokenCount = r.PromptTokens.Length + r.Tokens.Count,
                     })],

@@ -17,4 +17,11 @@ public sealed record GenerationOptions
 
     /// <summary>Whether special-token text in the prompt becomes special tokens.</summary>
     public bool ParseSpecial { get; init; } = true;
+
+    /// <summary>
+    /// Whether the tokens the sequence already holds that begin the prompt are kept, so that only the rest of the prompt
+    /// goes through the model (a chat's next turn repeats the conversation so far); the sequence's other tokens are
+    /// dropped. Without it the prompt is appended to whatever the sequence holds.
+    /// </summary>
+    public bool ReuseCachedPrefix { get; init; }
 }

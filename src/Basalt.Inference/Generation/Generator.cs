@@ -21,12 +21,19 @@ public sealed class Generator(TransformerModel model)
     {
         int[] promptTokens = model.Tokenizer.Encode(prompt, options.AddSpecial, options.ParseSpecial);
         if (promptTokens.Length == 0) throw new ArgumentException("The prompt is empty and the vocabulary adds no BOS token; give at least one token of prompt.", nameof(prompt));
-        if (sequence.Length + promptTokens.Length + 1 > sequence.Capacity)
-            throw new ContextOverflowException(sequence.Length + promptTokens.Length + 1, sequence.Capacity);
+        int cached = 0;
+        if (options.ReuseCachedPrefix)
+        {
+            // The last prompt token goes through the model whatever the cache holds: its logits pick the first token.
+            cached = Math.Min(sequence.Tokens.CommonPrefixLength(promptTokens), promptTokens.Length - 1);
+            sequence.Truncate(cached);
+        }
+        int needed = sequence.Length + promptTokens.Length - cached + 1;
+        if (needed > sequence.Capacity) throw new ContextOverflowException(needed, sequence.Capacity);
 
         var clock = Stopwatch.StartNew();
         foreach (int t in promptTokens) sampler.Accept(t);
-        var logits = sequence.Process(promptTokens);
+        var logits = sequence.Process(promptTokens.AsSpan(cached));
         double promptMs = clock.Elapsed.TotalMilliseconds;
         clock.Restart();
 
@@ -63,6 +70,7 @@ public sealed class Generator(TransformerModel model)
         return new GenerationResult
         {
             PromptTokens = promptTokens,
+            CachedPromptTokens = cached,
             Tokens = generated,
             Text = text.ToString(),
             FinishReason = finish,
@@ -72,17 +80,22 @@ public sealed class Generator(TransformerModel model)
         };
     }
 
-    /// <summary>Streams the generation as it happens; the loop runs on a worker thread and honours cancellation within one step.</summary>
+    /// <summary>
+    /// Streams the generation as it happens; the loop runs on a worker thread and honours cancellation within one step.
+    /// The stream ends only once the loop has: a caller that stops reading early or is cancelled stops it, and waits
+    /// for it, so the sequence (and the worker pool it runs on) is free for the next use when the enumeration ends.
+    /// </summary>
     /// <remarks><paramref name="onCompleted"/> receives the result (counts, finish reason, timings) before the stream ends.</remarks>
     public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(Sequence sequence, string prompt, SamplerChain sampler, GenerationOptions options,
         Action<GenerationResult>? onCompleted = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var channel = Channel.CreateUnbounded<GenerationUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var worker = Task.Run(() =>
         {
             try
             {
-                var result = Generate(sequence, prompt, sampler, options, u => channel.Writer.TryWrite(u), cancellationToken);
+                var result = Generate(sequence, prompt, sampler, options, u => channel.Writer.TryWrite(u), stop.Token);
                 onCompleted?.Invoke(result);
                 channel.Writer.Complete();
             }
@@ -91,8 +104,18 @@ public sealed class Generator(TransformerModel model)
                 channel.Writer.Complete(e);
             }
         }, CancellationToken.None);
-        await foreach (var update in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            yield return update;
-        await worker.ConfigureAwait(false);
+        try
+        {
+            await foreach (var update in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                yield return update;
+            await worker.ConfigureAwait(false);
+        }
+        finally
+        {
+            // Reached early when the reader stops or is cancelled: end the loop at its next step and wait for it (its
+            // failure, if any, already went to the channel).
+            await stop.CancelAsync().ConfigureAwait(false);
+            await worker.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
     }
 }

@@ -70,4 +70,41 @@ public sealed class LocalChatClientTests : IDisposable
         Assert.Equal("basalt", meta?.ProviderName);
         Assert.Equal("phi3-tiny-random", meta?.DefaultModelId);
     }
+
+    [Fact]
+    public async Task NextTurnRunsOnlyItsNewTokensAndAnswersAsAFreshClient()
+    {
+        using var client = Client();
+        var options = new ChatOptions { MaxOutputTokens = 8 };
+        var ct = TestContext.Current.CancellationToken;
+        List<ChatMessage> messages = [new(ChatRole.User, "Hello")];
+        var first = await client.GetResponseAsync(messages, options, ct);
+        Assert.Equal(0, first.Usage?.CachedInputTokenCount);
+
+        messages.AddRange(first.Messages);
+        messages.Add(new ChatMessage(ChatRole.User, "And then?"));
+        var second = await client.GetResponseAsync(messages, options, ct);
+        using var fresh = Client();
+        var expected = await fresh.GetResponseAsync(messages, options, ct);
+        Assert.Equal(expected.Text, second.Text);
+        Assert.Equal(expected.Usage?.InputTokenCount, second.Usage?.InputTokenCount);
+        Assert.Equal(0, expected.Usage?.CachedInputTokenCount);
+        // At least the first prompt's tokens came from the cache, and the new turn's went through the model.
+        Assert.InRange(second.Usage?.CachedInputTokenCount ?? 0, first.Usage!.InputTokenCount!.Value - 1, second.Usage!.InputTokenCount!.Value - 1);
+    }
+
+    [Fact]
+    public async Task AStreamLeftEarlyLeavesTheClientReadyForTheNext()
+    {
+        using var client = Client();
+        var ct = TestContext.Current.CancellationToken;
+        await foreach (var u in client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "Tell me a story")], new ChatOptions { MaxOutputTokens = 200 }, ct))
+            break;
+        List<ChatMessage> messages = [new(ChatRole.User, "Hello")];
+        var options = new ChatOptions { MaxOutputTokens = 12 };
+        var after = await client.GetResponseAsync(messages, options, ct);
+        using var fresh = Client();
+        Assert.Equal((await fresh.GetResponseAsync(messages, options, ct)).Text, after.Text);
+        Assert.Equal(12, after.Usage?.OutputTokenCount);
+    }
 }

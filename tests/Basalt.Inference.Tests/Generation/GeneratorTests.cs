@@ -106,4 +106,56 @@ public sealed class GeneratorTests : IDisposable
             text.Append(u.Text);
         Assert.Equal(expected, text.ToString());
     }
+
+    [Fact]
+    public void ReusingTheCachedPrefixRunsOnlyTheRestAndAnswersAsAFreshSequence()
+    {
+        var generator = new Generator(_model);
+        var sequence = new Sequence(_model, 256);
+        var reuse = new GenerationOptions { MaxTokens = 12, ReuseCachedPrefix = true };
+        GenerationResult Reused(string prompt) =>
+            generator.Generate(sequence, prompt, SamplerChain.Create(Greedy, _model.Config.VocabSize), reuse, cancellationToken: TestContext.Current.CancellationToken);
+        GenerationResult Fresh(string prompt) => Run(prompt, Greedy, new GenerationOptions { MaxTokens = 12 });
+
+        var first = Reused("The little dog");
+        Assert.Equal(0, first.CachedPromptTokens);
+
+        // A next turn: the first prompt and its answer, then more.
+        string next = "The little dog" + first.Text + " Then the dog";
+        var second = Reused(next);
+        var expected = Fresh(next);
+        Assert.Equal(expected.PromptTokens, second.PromptTokens);
+        Assert.Equal(expected.Tokens, second.Tokens);
+        Assert.InRange(second.CachedPromptTokens, first.PromptTokens.Length, second.PromptTokens.Length - 1);
+        Assert.Equal(0, expected.CachedPromptTokens);
+
+        // The same prompt again: all but its last token come from the cache.
+        var again = Reused(next);
+        Assert.Equal(again.PromptTokens.Length - 1, again.CachedPromptTokens);
+        Assert.Equal(expected.Tokens, again.Tokens);
+
+        // A prompt that parts from the cached tokens early keeps only what they share.
+        var other = Reused("The big cat");
+        int shared = other.PromptTokens.AsSpan().CommonPrefixLength(expected.PromptTokens);
+        Assert.InRange(shared, 1, other.PromptTokens.Length - 1);
+        Assert.Equal(shared, other.CachedPromptTokens);
+        Assert.Equal(Fresh("The big cat").Tokens, other.Tokens);
+    }
+
+    [Fact]
+    public async Task AReaderThatStopsEarlyEndsTheLoopBeforeTheStreamEnds()
+    {
+        var sequence = new Sequence(_model, 512);
+        int updates = 0;
+        await foreach (var u in new Generator(_model).GenerateAsync(sequence, "The little dog", SamplerChain.Create(Greedy, _model.Config.VocabSize),
+            new GenerationOptions { MaxTokens = 400 }, cancellationToken: TestContext.Current.CancellationToken))
+        {
+            if (++updates == 2) break;
+        }
+        // The loop stopped when the reader did: the sequence no longer moves, well short of the token limit.
+        int length = sequence.Length;
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        Assert.Equal(length, sequence.Length);
+        Assert.True(length < 200, $"the loop ran on to {length} tokens");
+    }
 }

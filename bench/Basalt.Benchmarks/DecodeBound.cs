@@ -14,13 +14,18 @@ namespace Basalt.Benchmarks;
 /// it as <c>basalt bench --bandwidth</c> measures it: the highest of the two reads just before and the two just
 /// after, and bytes over time of every read of a window as long as the run. The products alone are the ceiling of a
 /// decode step on these kernels; the full step's share of them is what the work between products costs.
-/// <code>dotnet run -c Release --project bench/Basalt.Benchmarks -- decode-bound MODEL [THREADS] [PASSES] [TOKENS]</code>
+/// With <c>--plain-read</c> every product reads its share of the weights with the plain read instead of multiplying
+/// (same jobs, chunks and order; the answers are then meaningless): what a step would cost with kernels that only read.
+/// <code>dotnet run -c Release --project bench/Basalt.Benchmarks -- decode-bound MODEL [THREADS] [PASSES] [TOKENS] [--plain-read]</code>
 /// </summary>
 internal static class DecodeBound
 {
     public static void Run(string[] args)
     {
-        if (args.Length < 1) throw new ArgumentException("usage: decode-bound MODEL [THREADS] [PASSES] [TOKENS]");
+        bool plainRead = args.Contains("--plain-read");
+        args = args.Where(a => a != "--plain-read").ToArray();
+        if (args.Length < 1) throw new ArgumentException("usage: decode-bound MODEL [THREADS] [PASSES] [TOKENS] [--plain-read]");
+        MatMulJob.ReadInsteadOfMultiply = plainRead;
         string path = args[0];
         int threads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2;
         int passes = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 8;
@@ -50,7 +55,7 @@ internal static class DecodeBound
         double lastSeconds = warm.Elapsed.TotalSeconds;
         Products();
         var inv = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(inv, $"{Path.GetFileName(path)}, {threads} thread(s), {passes} passes of {tokens} tokens; weight bytes a step: decode {decodeBytes / 1e6:F1} MB, products {productBytes / 1e6:F1} MB"));
+        Console.WriteLine(string.Create(inv, $"{Path.GetFileName(path)}, {threads} thread(s), {passes} passes of {tokens} tokens{(plainRead ? ", plain reads in place of the kernels" : "")}; weight bytes a step: decode {decodeBytes / 1e6:F1} MB, products {productBytes / 1e6:F1} MB"));
         Console.WriteLine("pass | decode tok/s | products steps/s | decode ÷ products time | decode: of highest / sustained read | products: of highest / sustained read");
         var rows = new List<double[]>();
         for (int p = 0; p < passes; p++)

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Basalt.Tensors.Diagnostics;
+using Basalt.Tensors.Packed;
 using Basalt.Tensors.Quants;
 using Basalt.Tensors.Threading;
 
@@ -161,6 +163,22 @@ internal sealed class MatMulJob : IParallelJob
 
     private ReadOnlySpan<byte> Input(int part, int i) => Prepared.Slice(_inputAt[part] + i * _inputStride[part], _w[part]!.QuantizedInputBytes);
 
+    /// <summary>
+    /// For diagnostics only (the benchmarks' <c>decode-bound --plain-read</c>): threads read their share of the packed
+    /// weights with <see cref="ReadBandwidth"/>'s plain read instead of multiplying, in the same jobs, chunks and order,
+    /// so that a decode step costs what its structure costs with kernels that only read. The outputs are left as they
+    /// were. Read once per chunk, outside the kernels.
+    /// </summary>
+    internal static bool ReadInsteadOfMultiply { get; set; }
+
+    private int _readFold; // keeps the diagnostic reads
+
+    private unsafe void ReadGroups(PackedMatrix packed, int groupStart, int groupEnd)
+    {
+        var range = packed.ReadAheadOf(groupStart, groupEnd, long.MaxValue);
+        Interlocked.Add(ref _readFold, ReadBandwidth.ReadRange((byte*)range.Start, range.Bytes));
+    }
+
     public void Execute(int thread, int threadCount)
     {
         if (_totalGroups > 0)
@@ -174,7 +192,8 @@ internal sealed class MatMulJob : IParallelJob
                 {
                     var w = _w[j]!;
                     int groups = w.Packed!.Groups, s = Math.Max(g0, first) - first, e = Math.Min(g1, first + groups) - first;
-                    if (s < e) w.MultiplyPacked(Prepared[_inputAt[j]..], _inputStride[j], _n, s, e, _y[j], w.Rows);
+                    if (s < e && ReadInsteadOfMultiply) ReadGroups(w.Packed, s, e);
+                    else if (s < e) w.MultiplyPacked(Prepared[_inputAt[j]..], _inputStride[j], _n, s, e, _y[j], w.Rows);
                     first += groups;
                 }
             }

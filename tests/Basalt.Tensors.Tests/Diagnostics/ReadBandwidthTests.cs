@@ -30,4 +30,18 @@ public sealed class ReadBandwidthTests
         probe.Dispose();
         Assert.Throws<ObjectDisposedException>(() => probe.Read(1));
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4)]
+    [InlineData(4096)]
+    [InlineData(3 * 4096 + 132)] // pages, then lines, then words past the last whole pair of vectors
+    public unsafe void ReadRangeAddsEveryWordOnce(int bytes)
+    {
+        var words = new int[bytes / 4 + 16]; // past the range: must not be read into the sum
+        long expected = 0;
+        for (int i = 0; i < words.Length; i++) words[i] = i < bytes / 4 ? i * 7919 : 1 << 30;
+        for (int i = 0; i < bytes / 4; i++) expected += words[i];
+        fixed (int* w = words) Assert.Equal(unchecked((int)expected), ReadBandwidth.ReadRange((byte*)w, bytes));
+    }
 }

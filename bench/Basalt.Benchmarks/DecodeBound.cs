@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Basalt.Inference.Model;
+using Basalt.Inference.Sampling;
 using Basalt.Tensors.Diagnostics;
 using Basalt.Tensors.Threading;
 
@@ -36,13 +37,13 @@ internal static class DecodeBound
         using var reads = new ReadBandwidth();
         var products = new ProductsOnly(model, pool);
         var sequence = new Sequence(model, tokens + 1, true, pool);
-        long decodeBytes = DecodeBytes(model), productBytes = products.Bytes;
+        long decodeBytes = model.DecodeWeightBytes, productBytes = products.Bytes;
 
         void Decode()
         {
             sequence.Truncate(0);
             int next = 1;
-            for (int i = 0; i < tokens; i++) next = ArgMax(sequence.Process([next]));
+            for (int i = 0; i < tokens; i++) next = GreedySampler.ArgMax(sequence.Process([next]));
         }
         void Products()
         {
@@ -168,22 +169,6 @@ internal static class DecodeBound
             }
             _pool.StopReadAhead();
         }
-    }
-
-    /// <summary>Weight bytes of a decode step as <c>basalt bench</c> counts them: every tensor once, one embedding row.</summary>
-    private static long DecodeBytes(TransformerModel m)
-    {
-        long total = m.File.Tensors.Sum(t => t.ByteSize);
-        var embd = m.File.FindTensor("token_embd.weight");
-        bool tied = m.File.FindTensor("output.weight") is null;
-        return embd is null || tied ? total : total - embd.ByteSize + embd.ByteSize / m.Config.VocabSize;
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> logits)
-    {
-        int best = 0;
-        for (int i = 1; i < logits.Length; i++) if (logits[i] > logits[best]) best = i;
-        return best;
     }
 
     private static double Median(IEnumerable<double> values)

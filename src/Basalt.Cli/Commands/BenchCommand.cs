@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Basalt.Inference.Model;
+using Basalt.Inference.Sampling;
 using Basalt.Tensors.Diagnostics;
 
 namespace Basalt.Cli.Commands;
@@ -67,10 +68,10 @@ internal static class BenchCommand
             {
                 Restart();
                 int next = tokens[0];
-                for (int i = 0; i < nGen; i++) next = ArgMax(sequence.Process([next]));
+                for (int i = 0; i < nGen; i++) next = GreedySampler.ArgMax(sequence.Process([next]));
             }, nGen, probe) : null;
 
-            long weightBytes = WeightBytesPerToken(m);
+            long weightBytes = m.DecodeWeightBytes;
             double? gbs = tgRates is null ? null : weightBytes * Mean(tgRates) / 1e9;
             // Each run against the bandwidth measured around it, then averaged.
             double? share = probe is null || tgRates is null ? null : tgRates.Select((rate, i) => weightBytes * rate / 1e9 / probe.Peak[i]).Average();
@@ -193,22 +194,6 @@ internal static class BenchCommand
             }
             return lastTwo ? Math.Max(results[^1], results[^2]) : Math.Max(results[0], results[1]);
         }
-    }
-
-    /// <summary>Bytes of weights one decode step reads: every matrix once (the embedding only one row).</summary>
-    private static long WeightBytesPerToken(TransformerModel m)
-    {
-        long total = m.File.Tensors.Sum(t => t.ByteSize);
-        var embd = m.File.FindTensor("token_embd.weight");
-        bool tied = m.File.FindTensor("output.weight") is null;
-        return embd is null || tied ? total : total - embd.ByteSize + embd.ByteSize / m.Config.VocabSize;
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> logits)
-    {
-        int best = 0;
-        for (int i = 1; i < logits.Length; i++) if (logits[i] > logits[best]) best = i;
-        return best;
     }
 
     private static double Mean(double[] xs) => xs.Average();

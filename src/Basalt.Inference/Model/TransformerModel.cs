@@ -27,6 +27,21 @@ public sealed class TransformerModel : IDisposable
     /// <summary>The model's tokenizer.</summary>
     public Tokenizer Tokenizer { get; }
 
+    /// <summary>
+    /// Bytes of weights one decode step reads: every tensor of the file once, the token embedding only the row it looks
+    /// up (all of it when the output projection is the embedding too).
+    /// </summary>
+    public long DecodeWeightBytes
+    {
+        get
+        {
+            long total = File.Tensors.Sum(t => t.ByteSize);
+            var embd = File.FindTensor("token_embd.weight");
+            bool tied = File.FindTensor("output.weight") is null;
+            return embd is null || tied ? total : total - embd.ByteSize + embd.ByteSize / Config.VocabSize;
+        }
+    }
+
     /// <summary>Opens a GGUF model and checks that every tensor the architecture needs is there with the right shape.</summary>
     /// <exception cref="GgufFormatException">The file is not valid GGUF.</exception>
     /// <exception cref="ModelFormatException">The architecture or tensors are not what Basalt can run.</exception>

@@ -14,6 +14,14 @@ public sealed class GreedySampler : ISampler
         candidates.SelectedIndex = ArgMax(candidates.Entries);
     }
 
+    /// <summary>The token with the highest logit, the lowest id on ties: greedy decoding straight from the logits.</summary>
+    public static int ArgMax(ReadOnlySpan<float> logits)
+    {
+        int best = 0;
+        for (int i = 1; i < logits.Length; i++) if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+
     /// <summary>Index of the best entry by logit, ties → lowest id.</summary>
     internal static int ArgMax(ReadOnlySpan<TokenCandidate> entries)
     {

@@ -12,8 +12,9 @@ namespace Basalt.Inference.Clients;
 /// <summary>
 /// An <see cref="IChatClient"/> over a model loaded in this process: messages are rendered with the
 /// model's chat template, generated token by token and streamed back. Requests run one at a time, on one
-/// sequence kept between them: a request whose prompt begins like the last one's prompt and answer (a chat's next
-/// turn) runs only the tokens after that beginning through the model, and reports the rest as cached input tokens.
+/// sequence kept between them (unless <see cref="LocalChatClientOptions.ReuseCachedPrefix"/> is off): it holds the
+/// last request's prompt and all but the last token of its answer, and a request whose prompt begins with those tokens
+/// (a chat's next turn) runs only the rest through the model, reporting the others as cached input tokens.
 /// </summary>
 public sealed class LocalChatClient : IChatClient
 {
@@ -63,13 +64,14 @@ public sealed class LocalChatClient : IChatClient
             StopSequences = options?.StopSequences?.ToArray() ?? [],
             // The rendered prompt has no leading BOS; the tokenizer adds it when the vocabulary asks.
             AddSpecial = true,
-            ReuseCachedPrefix = true,
+            ReuseCachedPrefix = _options.ReuseCachedPrefix,
         };
         string responseId = Guid.NewGuid().ToString("N");
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var sequence = _sequence ??= new Sequence(_model, Math.Min(_options.ContextLength ?? 4096, _model.Config.ContextLength), _options.F16Cache, _pool);
+            if (!_options.ReuseCachedPrefix) sequence.Reset();
             GenerationResult? result = null;
             var updates = new Generator(_model).GenerateAsync(sequence, prompt, sampler, generation, r => result = r, cancellationToken);
             await foreach (var u in updates.ConfigureAwait(false))

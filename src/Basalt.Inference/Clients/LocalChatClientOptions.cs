@@ -22,4 +22,13 @@ public sealed record LocalChatClientOptions
 
     /// <summary>A chat template to use instead of the model's own (Jinja text).</summary>
     public string? ChatTemplate { get; init; }
+
+    /// <summary>
+    /// Whether the client keeps its sequence between requests, so that a request starting with the tokens it holds (a
+    /// chat's next turn) runs only the rest (default: on). The kept tokens are one conversation's, whoever sent it: a
+    /// client shared by several users lets one learn, from <c>CachedInputTokenCount</c> or from timing, how much of
+    /// its prompt matches the request before; turn this off there, or give each user a client. Off, every request
+    /// starts from an empty cache.
+    /// </summary>
+    public bool ReuseCachedPrefix { get; init; } = true;
 }

@@ -21,19 +21,22 @@ public sealed class Generator(TransformerModel model)
     {
         int[] promptTokens = model.Tokenizer.Encode(prompt, options.AddSpecial, options.ParseSpecial);
         if (promptTokens.Length == 0) throw new ArgumentException("The prompt is empty and the vocabulary adds no BOS token; give at least one token of prompt.", nameof(prompt));
-        int cached = 0;
-        if (options.ReuseCachedPrefix)
-        {
-            // The last prompt token goes through the model whatever the cache holds: its logits pick the first token.
-            cached = Math.Min(sequence.Tokens.CommonPrefixLength(promptTokens), promptTokens.Length - 1);
-            sequence.Truncate(cached);
-        }
-        int needed = sequence.Length + promptTokens.Length - cached + 1;
-        if (needed > sequence.Capacity) throw new ContextOverflowException(needed, sequence.Capacity);
+        // Reusing, the last prompt token goes through the model whatever the cache holds: its logits pick the first token.
+        int cached = options.ReuseCachedPrefix ? Math.Min(sequence.Tokens.CommonPrefixLength(promptTokens), promptTokens.Length - 1) : 0;
+        int needed = (options.ReuseCachedPrefix ? cached : sequence.Length) + promptTokens.Length - cached + 1;
+        if (needed > sequence.Capacity) throw new ContextOverflowException(needed, sequence.Capacity); // the cache as it was
+        if (options.ReuseCachedPrefix) sequence.Truncate(cached);
 
         var clock = Stopwatch.StartNew();
         foreach (int t in promptTokens) sampler.Accept(t);
-        var logits = sequence.Process(promptTokens.AsSpan(cached));
+        // The prompt goes through in the forward pass's batches, with a look at the cancellation before each: a long
+        // prompt stops within one batch (the result then says it was cancelled), and the tokens it did process
+        // stay in the sequence, their keys and values complete.
+        ReadOnlySpan<float> logits = default;
+        var rest = promptTokens.AsSpan(cached);
+        int done = 0;
+        for (int batch = sequence.Forward.MaxBatch; done < rest.Length && !cancellationToken.IsCancellationRequested; done += batch)
+            logits = sequence.Process(rest.Slice(done, Math.Min(batch, rest.Length - done)));
         double promptMs = clock.Elapsed.TotalMilliseconds;
         clock.Restart();
 
@@ -42,8 +45,8 @@ public sealed class Generator(TransformerModel model)
         var generated = new List<int>();
         var text = new System.Text.StringBuilder();
         var logProbs = options.TopLogProbs > 0 ? new List<IReadOnlyList<TokenLogProb>>() : null;
-        var finish = FinishReason.Length;
-        while (generated.Count < options.MaxTokens)
+        var finish = done < rest.Length ? FinishReason.Cancelled : FinishReason.Length;
+        while (finish != FinishReason.Cancelled && generated.Count < options.MaxTokens)
         {
             if (cancellationToken.IsCancellationRequested) { finish = FinishReason.Cancelled; break; }
             var top = options.TopLogProbs > 0 ? LogProbs.TopK(logits, options.TopLogProbs) : null;
@@ -81,7 +84,8 @@ public sealed class Generator(TransformerModel model)
     }
 
     /// <summary>
-    /// Streams the generation as it happens; the loop runs on a worker thread and honours cancellation within one step.
+    /// Streams the generation as it happens; the loop runs on a worker thread and honours cancellation within one step
+    /// (one batch of the prompt, or one generated token).
     /// The stream ends only once the loop has: a caller that stops reading early or is cancelled stops it, and waits
     /// for it, so the sequence (and the worker pool it runs on) is free for the next use when the enumeration ends.
     /// </summary>

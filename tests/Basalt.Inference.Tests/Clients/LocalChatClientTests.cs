@@ -107,4 +107,23 @@ public sealed class LocalChatClientTests : IDisposable
         Assert.Equal((await fresh.GetResponseAsync(messages, options, ct)).Text, after.Text);
         Assert.Equal(12, after.Usage?.OutputTokenCount);
     }
+
+    [Fact]
+    public async Task WithoutReuseEveryRequestStartsFromAnEmptyCache()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var client = new LocalChatClient(_model, new LocalChatClientOptions
+        {
+            ContextLength = 256, Threads = 2, DefaultSampling = new SamplerOptions { Temperature = 0 }, ReuseCachedPrefix = false,
+        });
+        var options = new ChatOptions { MaxOutputTokens = 8 };
+        List<ChatMessage> messages = [new(ChatRole.User, "Hello")];
+        var first = await client.GetResponseAsync(messages, options, ct);
+        messages.AddRange(first.Messages);
+        messages.Add(new ChatMessage(ChatRole.User, "And then?"));
+        var second = await client.GetResponseAsync(messages, options, ct);
+        using var fresh = Client();
+        Assert.Equal((await fresh.GetResponseAsync(messages, options, ct)).Text, second.Text);
+        Assert.Equal(0, second.Usage?.CachedInputTokenCount);
+    }
 }

@@ -158,4 +158,56 @@ public sealed class GeneratorTests : IDisposable
         Assert.Equal(length, sequence.Length);
         Assert.True(length < 200, $"the loop ran on to {length} tokens");
     }
+
+    private const string LongStory =
+        "Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her dog, Max. " +
+        "One day, Lily and Max found a big red ball under a tree. They played with the ball all day long, and when the sun " +
+        "went down they went home to eat dinner with Mom and Dad. Lily told them about the ball and the tree and the park. ";
+
+    [Fact]
+    public void ReusedPromptsAcrossBatchAndTileBoundariesAnswerAsAFreshSequence()
+    {
+        var generator = new Generator(_model);
+        var sequence = new Sequence(_model, 512);
+        var reuse = new GenerationOptions { MaxTokens = 24, ReuseCachedPrefix = true };
+        GenerationResult Reused(string prompt) =>
+            generator.Generate(sequence, prompt, SamplerChain.Create(Greedy, _model.Config.VocabSize), reuse, cancellationToken: TestContext.Current.CancellationToken);
+
+        string first = LongStory + LongStory;
+        var a = Reused(first);
+        Assert.True(a.PromptTokens.Length > 130, $"{a.PromptTokens.Length} prompt tokens: the test wants more than two batches of 64");
+        string next = first + a.Text + " The next day";
+        var b = Reused(next);
+        var fresh = new Generator(_model).Generate(new Sequence(_model, 512), next, SamplerChain.Create(Greedy, _model.Config.VocabSize),
+            new GenerationOptions { MaxTokens = 24 }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(fresh.Tokens, b.Tokens);
+        Assert.InRange(b.CachedPromptTokens, a.PromptTokens.Length, b.PromptTokens.Length - 1);
+    }
+
+    [Fact]
+    public void APromptTooLongForTheContextLeavesTheCachedTokens()
+    {
+        var generator = new Generator(_model);
+        var sequence = new Sequence(_model, 64);
+        var reuse = new GenerationOptions { MaxTokens = 4, ReuseCachedPrefix = true };
+        var sampler = SamplerChain.Create(Greedy, _model.Config.VocabSize);
+        generator.Generate(sequence, "The little dog", sampler, reuse, cancellationToken: TestContext.Current.CancellationToken);
+        var held = sequence.Tokens.ToArray();
+        Assert.Throws<ContextOverflowException>(() => generator.Generate(sequence, "The little dog" + LongStory, sampler, reuse, cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Equal(held, sequence.Tokens.ToArray());
+    }
+
+    [Fact]
+    public void CancellationStopsThePromptBetweenBatches()
+    {
+        var sequence = new Sequence(_model, 512);
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        var r = new Generator(_model).Generate(sequence, LongStory + LongStory, SamplerChain.Create(Greedy, _model.Config.VocabSize),
+            new GenerationOptions { MaxTokens = 8 }, cancellationToken: cancel.Token);
+        // Asked before the first batch: none of the prompt went through the model, and nothing was generated.
+        Assert.Equal(FinishReason.Cancelled, r.FinishReason);
+        Assert.Empty(r.Tokens);
+        Assert.Equal(0, sequence.Length);
+    }
 }

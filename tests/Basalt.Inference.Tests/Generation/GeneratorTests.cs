@@ -107,22 +107,23 @@ public sealed class GeneratorTests : IDisposable
         Assert.Equal(expected, text.ToString());
     }
 
+    /// <summary>Greedy generation on <paramref name="sequence"/> that keeps the cached tokens a prompt starts with.</summary>
+    private Func<string, GenerationResult> Reusing(Sequence sequence, int maxTokens) => prompt =>
+        new Generator(_model).Generate(sequence, prompt, SamplerChain.Create(Greedy, _model.Config.VocabSize),
+            new GenerationOptions { MaxTokens = maxTokens, ReuseCachedPrefix = true }, cancellationToken: TestContext.Current.CancellationToken);
+
     [Fact]
     public void ReusingTheCachedPrefixRunsOnlyTheRestAndAnswersAsAFreshSequence()
     {
-        var generator = new Generator(_model);
-        var sequence = new Sequence(_model, 256);
-        var reuse = new GenerationOptions { MaxTokens = 12, ReuseCachedPrefix = true };
-        GenerationResult Reused(string prompt) =>
-            generator.Generate(sequence, prompt, SamplerChain.Create(Greedy, _model.Config.VocabSize), reuse, cancellationToken: TestContext.Current.CancellationToken);
+        var reused = Reusing(new Sequence(_model, 256), maxTokens: 12);
         GenerationResult Fresh(string prompt) => Run(prompt, Greedy, new GenerationOptions { MaxTokens = 12 });
 
-        var first = Reused("The little dog");
+        var first = reused("The little dog");
         Assert.Equal(0, first.CachedPromptTokens);
 
         // A next turn: the first prompt and its answer, then more.
         string next = "The little dog" + first.Text + " Then the dog";
-        var second = Reused(next);
+        var second = reused(next);
         var expected = Fresh(next);
         Assert.Equal(expected.PromptTokens, second.PromptTokens);
         Assert.Equal(expected.Tokens, second.Tokens);
@@ -130,12 +131,12 @@ public sealed class GeneratorTests : IDisposable
         Assert.Equal(0, expected.CachedPromptTokens);
 
         // The same prompt again: all but its last token come from the cache.
-        var again = Reused(next);
+        var again = reused(next);
         Assert.Equal(again.PromptTokens.Length - 1, again.CachedPromptTokens);
         Assert.Equal(expected.Tokens, again.Tokens);
 
         // A prompt that parts from the cached tokens early keeps only what they share.
-        var other = Reused("The big cat");
+        var other = reused("The big cat");
         int shared = other.PromptTokens.AsSpan().CommonPrefixLength(expected.PromptTokens);
         Assert.InRange(shared, 1, other.PromptTokens.Length - 1);
         Assert.Equal(shared, other.CachedPromptTokens);
@@ -167,17 +168,12 @@ public sealed class GeneratorTests : IDisposable
     [Fact]
     public void ReusedPromptsAcrossBatchAndTileBoundariesAnswerAsAFreshSequence()
     {
-        var generator = new Generator(_model);
-        var sequence = new Sequence(_model, 512);
-        var reuse = new GenerationOptions { MaxTokens = 24, ReuseCachedPrefix = true };
-        GenerationResult Reused(string prompt) =>
-            generator.Generate(sequence, prompt, SamplerChain.Create(Greedy, _model.Config.VocabSize), reuse, cancellationToken: TestContext.Current.CancellationToken);
-
+        var reused = Reusing(new Sequence(_model, 512), maxTokens: 24);
         string first = LongStory + LongStory;
-        var a = Reused(first);
+        var a = reused(first);
         Assert.True(a.PromptTokens.Length > 130, $"{a.PromptTokens.Length} prompt tokens: the test wants more than two batches of 64");
         string next = first + a.Text + " The next day";
-        var b = Reused(next);
+        var b = reused(next);
         var fresh = new Generator(_model).Generate(new Sequence(_model, 512), next, SamplerChain.Create(Greedy, _model.Config.VocabSize),
             new GenerationOptions { MaxTokens = 24 }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(fresh.Tokens, b.Tokens);

@@ -85,45 +85,6 @@ internal static class DecodeBound
         }
     }
 
-    /// <summary>
-    /// Reads around one run, as <c>basalt bench --bandwidth</c> does: at least two reads on each side, more until the
-    /// side's time has passed; <see cref="Peak"/> is the highest of the two reads nearest the run on either side.
-    /// </summary>
-    private sealed class ReadWindow(ReadBandwidth reads, WorkerPool pool)
-    {
-        private double _seconds, _bytes;
-
-        public double Peak { get; private set; }
-
-        public double Sustained => _bytes / _seconds / 1e9;
-
-        public void Before(double seconds)
-        {
-            var side = Side(seconds);
-            Peak = Math.Max(side[^1], side[^2]);
-        }
-
-        public void After(double seconds)
-        {
-            var side = Side(seconds);
-            Peak = Math.Max(Peak, Math.Max(side[0], side[1]));
-        }
-
-        private List<double> Side(double seconds)
-        {
-            var results = new List<double>();
-            var clock = Stopwatch.StartNew();
-            while (results.Count < 2 || clock.Elapsed.TotalSeconds < seconds)
-            {
-                double gbs = reads.Measure(pool);
-                _seconds += reads.Bytes / gbs / 1e9;
-                _bytes += reads.Bytes;
-                results.Add(gbs);
-            }
-            return results;
-        }
-    }
-
     /// <summary>A decode step's matrix products and nothing else, in <see cref="BatchForward"/>'s order.</summary>
     private sealed class ProductsOnly
     {

@@ -144,27 +144,18 @@ internal static class BenchCommand
         return rates;
     }
 
-    /// <summary>
-    /// Reads around each measured run: <see cref="Peak"/> is the highest of the two reads just before and the two just
-    /// after, the run's ceiling (a single read takes ~10-20 ms, and on a busy host one such sample can fall well below
-    /// what the same cores read over the run's seconds); <see cref="Sustained"/> is bytes over time of every read of a
-    /// window about as long as the run (half as long as the run before it, then half as long as it), which averages the host's swings as the run does.
-    /// </summary>
+    /// <summary>A <see cref="ReadWindow"/> around each measured run, and its two figures by run.</summary>
     private sealed class Probe
     {
         private readonly ReadBandwidth _reads;
         private readonly Basalt.Tensors.Threading.WorkerPool _pool;
-        private readonly double[] _seconds, _peakBefore; // per run: time spent reading around it, the highest read before it
-        private readonly int[] _count;                   // per run: reads around it
+        private ReadWindow? _window;
 
         public Probe(ReadBandwidth reads, Basalt.Tensors.Threading.WorkerPool pool, int runs)
         {
             (_reads, _pool) = (reads, pool);
             Peak = new double[runs];
             Sustained = new double[runs];
-            _seconds = new double[runs];
-            _peakBefore = new double[runs];
-            _count = new int[runs];
             reads.Read(pool); // untimed: the pool's threads and the buffer's pages warm
         }
 
@@ -172,27 +163,12 @@ internal static class BenchCommand
 
         public double[] Sustained { get; }
 
-        public void Before(int run, double seconds) => _peakBefore[run] = Window(run, seconds, lastTwo: true);
+        public void Before(int run, double seconds) => (_window = new ReadWindow(_reads, _pool)).Before(seconds);
 
         public void After(int run, double seconds)
         {
-            Peak[run] = Math.Max(_peakBefore[run], Window(run, seconds, lastTwo: false));
-            Sustained[run] = _count[run] * (double)_reads.Bytes / _seconds[run] / 1e9;
-        }
-
-        /// <summary>At least two reads, more until <paramref name="seconds"/> have passed; the highest of the two nearest the run.</summary>
-        private double Window(int run, double seconds, bool lastTwo)
-        {
-            var results = new List<double>();
-            var clock = Stopwatch.StartNew();
-            while (results.Count < 2 || clock.Elapsed.TotalSeconds < seconds)
-            {
-                double gbs = _reads.Measure(_pool);
-                _seconds[run] += _reads.Bytes / gbs / 1e9;
-                _count[run]++;
-                results.Add(gbs);
-            }
-            return lastTwo ? Math.Max(results[^1], results[^2]) : Math.Max(results[0], results[1]);
+            _window!.After(seconds);
+            (Peak[run], Sustained[run]) = (_window.Peak, _window.Sustained);
         }
     }
 

@@ -23,7 +23,7 @@ public sealed class Generator(TransformerModel model)
         if (promptTokens.Length == 0) throw new ArgumentException("The prompt is empty and the vocabulary adds no BOS token; give at least one token of prompt.", nameof(prompt));
         // Reusing, the last prompt token goes through the model whatever the cache holds: its logits pick the first token.
         int cached = options.ReuseCachedPrefix ? Math.Min(sequence.Tokens.CommonPrefixLength(promptTokens), promptTokens.Length - 1) : 0;
-        int needed = (options.ReuseCachedPrefix ? cached : sequence.Length) + promptTokens.Length - cached + 1;
+        int needed = (options.ReuseCachedPrefix ? 0 : sequence.Length) + promptTokens.Length + 1;
         if (needed > sequence.Capacity) throw new ContextOverflowException(needed, sequence.Capacity); // the cache as it was
         if (options.ReuseCachedPrefix) sequence.Truncate(cached);
 

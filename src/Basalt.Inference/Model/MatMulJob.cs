@@ -192,8 +192,11 @@ internal sealed class MatMulJob : IParallelJob
                 {
                     var w = _w[j]!;
                     int groups = w.Packed!.Groups, s = Math.Max(g0, first) - first, e = Math.Min(g1, first + groups) - first;
-                    if (s < e && ReadInsteadOfMultiply) ReadGroups(w.Packed, s, e);
-                    else if (s < e) w.MultiplyPacked(Prepared[_inputAt[j]..], _inputStride[j], _n, s, e, _y[j], w.Rows);
+                    if (s < e)
+                    {
+                        if (ReadInsteadOfMultiply) ReadGroups(w.Packed, s, e);
+                        else w.MultiplyPacked(Prepared[_inputAt[j]..], _inputStride[j], _n, s, e, _y[j], w.Rows);
+                    }
                     first += groups;
                 }
             }
